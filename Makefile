@@ -1,0 +1,56 @@
+# alfaview-auth: `make demo` runs the whole flow against the bundled mock server;
+# `make test` runs every suite. Both install what they are missing (Debian packages when
+# run as root) or say exactly what to install.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+CC ?= cc
+CXX ?= c++
+export CARGO_TERM_COLOR ?= never
+
+TARGET_DIR := target/debug
+LIB := $(TARGET_DIR)/libalfaview_auth.so
+MOCK := $(TARGET_DIR)/alfaview-mock
+
+.PHONY: all build header header-check deps test test-rust test-abi test-c lint demo clean
+
+all: build
+
+## Build the library (cdylib, staticlib, rlib) and the mock server.
+build: deps
+	$(CARGO) build -p alfaview-auth -p alfaview-mock
+
+## Regenerate include/alfaview_auth.h from the Rust source.
+header:
+	$(CARGO) run -q -p gen-header
+
+## Fail if the committed header differs from a fresh generation.
+header-check:
+	$(CARGO) run -q -p gen-header -- --check
+
+## Install what the suites need (see scripts/deps.sh).
+deps:
+	@scripts/deps.sh
+
+test: deps header-check lint test-rust test-abi test-c
+	@echo "make test: all suites passed"
+
+test-rust:
+	$(CARGO) test --workspace --exclude abi-check
+
+test-abi:
+	$(CARGO) test -p abi-check
+
+test-c: build
+	CC="$(CC)" tests/c/run.sh
+
+## cargo fmt and clippy, warnings as errors.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+demo: build
+	examples/demo.sh
+
+clean:
+	$(CARGO) clean

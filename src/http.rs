@@ -1,0 +1,420 @@
+//! The transport: one HTTPS client per [`Client`](crate::Client), driven on the calling
+//! thread, with the base-URL policy, timeouts, no redirects, no cookie jar, and replies
+//! read under a size limit.
+
+use crate::clock;
+use crate::error::{Error, ErrorKind, Result};
+use crate::secret::Secret;
+use crate::timestamp;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, COOKIE, USER_AGENT};
+use reqwest::Url;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest a connection attempt may take, within the whole-request timeout.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The settings a transport is built from (validated by the client builder).
+pub(crate) struct TransportConfig {
+    pub base: Url,
+    pub timeout: Duration,
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    pub user_agent: HeaderValue,
+}
+
+/// A reply that arrived in full.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    /// The local wall clock when the reply's head arrived, Unix seconds.
+    pub received_unix: i64,
+    /// The lifetime clock when the reply's head arrived.
+    pub received_at: clock::Instant,
+}
+
+impl Reply {
+    /// The reply's `Date` header as Unix seconds, if it has a valid one.
+    pub fn server_date(&self) -> Option<i64> {
+        let value = self.headers.get(reqwest::header::DATE)?.to_str().ok()?;
+        timestamp::parse_http_date(value)
+    }
+}
+
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    // Drives `http` on whichever thread calls in; several threads may be inside at once.
+    runtime: tokio::runtime::Runtime,
+    base: Url,
+    timeout: Duration,
+    user_agent: HeaderValue,
+}
+
+impl Transport {
+    pub fn new(config: TransportConfig) -> Result<Transport> {
+        let https = config.base.scheme() == "https";
+        let tls = tls_config(config.extra_roots, https)?;
+        let mut builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.timeout.min(MAX_CONNECT_TIMEOUT))
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(8);
+        if !https {
+            // Plaintext is only ever to loopback: never hand it to a proxy from the environment.
+            builder = builder.no_proxy();
+        }
+        let http = builder
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot set up HTTP: {e}")))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot set up I/O: {e}")))?;
+        Ok(Transport {
+            http,
+            runtime,
+            base: config.base,
+            timeout: config.timeout,
+            user_agent: config.user_agent,
+        })
+    }
+
+    /// The base URL requests are made against.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// POSTs a JSON `body` to `path` (relative to the base URL, already validated) and
+    /// reads the whole reply, refusing one larger than `max_reply_bytes`. `cookie` is sent
+    /// as the `Cookie` header. Errors carry `request_id`.
+    pub fn post(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        cookie: Option<&Secret>,
+        request_id: &str,
+        max_reply_bytes: usize,
+    ) -> Result<Reply> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| Error::invalid_argument("service_method", e))?;
+        let mut request = self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(USER_AGENT, self.user_agent.clone())
+            .body(body);
+        if let Some(cookie) = cookie {
+            let mut value = HeaderValue::from_str(cookie.expose())
+                .map_err(|_| Error::invalid_argument("refresh_token", "is not a valid cookie value"))?;
+            value.set_sensitive(true);
+            request = request.header(COOKIE, value);
+        }
+        let exchange = async {
+            let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
+            let received_unix = timestamp::now_unix();
+            let received_at = clock::Instant::now();
+            let status = response.status().as_u16();
+            if let Some(len) = response.content_length() {
+                if len > max_reply_bytes as u64 {
+                    return Err(too_large(len, max_reply_bytes));
+                }
+            }
+            let mut body = Vec::with_capacity(
+                response
+                    .content_length()
+                    .map_or(4096, |l| l as usize)
+                    .min(max_reply_bytes),
+            );
+            while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(&e))? {
+                if body.len() + chunk.len() > max_reply_bytes {
+                    return Err(too_large((body.len() + chunk.len()) as u64, max_reply_bytes));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let headers = std::mem::take(response.headers_mut());
+            Ok(Reply {
+                status,
+                headers,
+                body,
+                received_unix,
+                received_at,
+            })
+        };
+        let outcome = self
+            .runtime
+            .block_on(async { tokio::time::timeout(self.timeout, exchange).await });
+        match outcome {
+            Ok(result) => result,
+            Err(_elapsed) => Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "no complete reply from {} within {} ms",
+                    self.host_port(),
+                    self.timeout.as_millis()
+                ),
+            )),
+        }
+        .map_err(|e| {
+            let status = e.http_status();
+            e.with_request_id(request_id).with_http_status(status)
+        })
+    }
+
+    fn host_port(&self) -> String {
+        let host = self.base.host_str().unwrap_or("?");
+        match self.base.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        }
+    }
+
+    fn transport_error(&self, e: &reqwest::Error) -> Error {
+        let cause = root_cause(e);
+        let target = self.host_port();
+        if e.is_timeout() {
+            return Error::new(
+                ErrorKind::Timeout,
+                format!("timed out talking to {target}: {cause}"),
+            );
+        }
+        if let Some(tls) = find_tls_error(e) {
+            return Error::new(ErrorKind::Tls, format!("TLS failure with {target}: {tls}"));
+        }
+        if e.is_connect() {
+            return Error::new(
+                ErrorKind::Network,
+                format!("could not connect to {target}: {cause}"),
+            );
+        }
+        if e.is_body() || e.is_decode() {
+            return Error::new(
+                ErrorKind::Network,
+                format!("the connection to {target} failed while reading the reply: {cause}"),
+            );
+        }
+        Error::new(
+            ErrorKind::Network,
+            format!("the request to {target} failed: {cause}"),
+        )
+    }
+}
+
+fn too_large(len: u64, limit: usize) -> Error {
+    Error::protocol(format!(
+        "the reply is larger than the limit of {limit} bytes (at least {len} bytes)"
+    ))
+}
+
+/// The innermost error's text, which says what actually went wrong.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = e;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+fn find_tls_error(e: &(dyn std::error::Error + 'static)) -> Option<rustls::Error> {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls.clone());
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return Some(tls.clone());
+            }
+        }
+        current = err.source();
+    }
+    None
+}
+
+/// Checks a base URL against the policy: `https://`, or `http://` to a loopback host;
+/// no credentials, query or fragment. Returns it normalised to end in `/`.
+/// `name` is what the error calls it (the argument or the environment variable).
+pub(crate) fn check_base_url(url: &str, name: &str) -> Result<Url> {
+    let mut parsed = Url::parse(url).map_err(|e| Error::invalid_argument(name, format!("is not a URL ({e})")))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if is_loopback(&parsed) => {}
+        "http" => {
+            return Err(Error::invalid_argument(
+                name,
+                format!(
+                    "plaintext http:// is only allowed to loopback hosts (127.0.0.0/8, ::1, localhost), not {}; use https://",
+                    parsed.host_str().unwrap_or("")
+                ),
+            ))
+        }
+        other => {
+            return Err(Error::invalid_argument(
+                name,
+                format!("scheme {other}:// is not supported; use https://"),
+            ))
+        }
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid_argument(name, "has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::invalid_argument(name, "must not contain a user name or password"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::invalid_argument(name, "must not have a query or fragment"));
+    }
+    if !parsed.path().ends_with('/') {
+        let path = format!("{}/", parsed.path());
+        parsed.set_path(&path);
+    }
+    Ok(parsed)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Reads PEM root certificates from `path` for the argument or variable `name`.
+pub(crate) fn read_ca_file(path: &Path, name: &str) -> Result<Vec<CertificateDer<'static>>> {
+    let shown = path.display();
+    let iter = CertificateDer::pem_file_iter(path)
+        .map_err(|e| Error::invalid_argument(name, format!("cannot read {shown}: {e}")))?;
+    let certs = iter
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::invalid_argument(name, format!("{shown} is not valid PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::invalid_argument(
+            name,
+            format!("{shown} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+        ));
+    }
+    Ok(certs)
+}
+
+/// TLS with the ring provider: the system's roots plus `extra_roots`, host names
+/// verified, HTTP/1.1 offered. For a plaintext (loopback) base URL a machine without
+/// root certificates is no error: TLS is never used there.
+fn tls_config(extra_roots: Vec<CertificateDer<'static>>, https: bool) -> Result<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> =
+        match rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider.clone()) {
+            Ok(v) => Arc::new(v),
+            Err(e) if https => {
+                return Err(Error::new(
+                    ErrorKind::Tls,
+                    format!(
+                        "no usable root certificates ({e}): install the system's CA certificates (Debian: ca-certificates) or give a CA file"
+                    ),
+                ))
+            }
+            Err(_) => Arc::new(NoTls(provider.clone())),
+        };
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::new(ErrorKind::Internal, format!("TLS setup: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The verifier for a client whose base URL is plaintext: it trusts nothing.
+#[derive(Debug)]
+struct NoTls(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for NoTls {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Err(rustls::Error::General("this client has no trusted root certificates".into()))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General("this client has no trusted root certificates".into()))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General("this client has no trusted root certificates".into()))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_policy() {
+        for ok in [
+            "https://apis.alfaview.com/json/v1/",
+            "https://apis.alfaview.com/json/v1",
+            "http://127.0.0.1:8080/json/v1/",
+            "http://127.1.2.3/",
+            "http://[::1]:9/x/",
+            "http://localhost:1234/json/v1/",
+            "http://LOCALHOST/",
+        ] {
+            let url = check_base_url(ok, "url").unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert!(url.path().ends_with('/'), "{url}");
+        }
+        for (bad, needle) in [
+            ("http://apis.alfaview.com/json/v1/", "loopback"),
+            ("http://10.0.0.1/", "loopback"),
+            ("http://localhost.evil.com/", "loopback"),
+            ("ftp://127.0.0.1/", "scheme"),
+            ("not a url", "not a URL"),
+            ("https://user:pw@apis.alfaview.com/", "user name"),
+            ("https://apis.alfaview.com/?x=1", "query"),
+            ("https://apis.alfaview.com/#f", "fragment"),
+        ] {
+            let err = check_base_url(bad, "url").unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{bad}");
+            assert!(err.message().contains("'url'"), "{err}");
+            assert!(err.message().contains(needle), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn ca_file_errors_name_the_problem() {
+        let err = read_ca_file(Path::new("/nonexistent/ca.pem"), "pem_path").unwrap_err();
+        assert!(err.message().contains("cannot read /nonexistent/ca.pem"), "{err}");
+        let dir = std::env::temp_dir().join(format!("av-ca-test-{}", std::process::id()));
+        std::fs::write(&dir, "hello\n").unwrap();
+        let err = read_ca_file(&dir, "pem_path").unwrap_err();
+        assert!(err.message().contains("no PEM certificate"), "{err}");
+        std::fs::remove_file(&dir).unwrap();
+    }
+}
