@@ -112,10 +112,34 @@ typedef struct av_client av_client;
 typedef struct av_client_builder av_client_builder;
 
 /**
+ * A company id and refresh token that hand out a valid access token whenever asked.
+ * Create with `av_session_new`, free with `av_session_free`. Safe to use from many
+ * threads at once; freeing it while another thread is inside a call on it is a caller
+ * error.
+ */
+typedef struct av_session av_session;
+
+/**
  * The result of a sign-in or refresh: immutable, readable from many threads. Free with
  * `av_tokens_free`; the strings its getters return live as long as it does.
  */
 typedef struct av_tokens av_tokens;
+
+/**
+ * Told `(user_data, company_id, new_refresh_token)` when the server rotates the refresh
+ * token: persist the new token here. Called on the thread that refreshed, before the new
+ * access token is handed out, with no internal lock held; the strings are valid only
+ * during the call. Do not free the session from inside the callback.
+ */
+typedef void (*av_refresh_token_cb)(void *user_data,
+                                    const char *company_id,
+                                    const char *new_refresh_token);
+
+/**
+ * Receives log messages: `level` is 1 (error) .. 5 (trace); `message` is valid only
+ * during the call. Called from whichever thread logs, so it must be thread-safe.
+ */
+typedef void (*av_log_cb)(void *user_data, int32_t level, const char *message);
 
 #ifdef __cplusplus
 extern "C" {
@@ -319,6 +343,68 @@ av_status av_client_call(const av_client *c,
                          const char *service_method,
                          const char *json_body,
                          char **out_json);
+
+/**
+ * Creates a session for `company_id` with `refresh_token` on client `c` (NULL: the
+ * process-wide default client, as `av_refresh` uses). The session keeps its client alive:
+ * `c` may be freed afterwards. Nothing is sent until a token is asked for.
+ */
+av_status av_session_new(const av_client *c,
+                         const char *company_id,
+                         const char *refresh_token,
+                         av_session **out);
+
+/**
+ * A valid access token in `*out_access_token` (free with `av_string_free`) and its expiry
+ * in `*out_expires_at` (Unix seconds on the local clock: when the reply arrived plus the
+ * lifetime the server intended; may be NULL). Returns the cached token while it has more
+ * than the margin left; otherwise renews it — once, however many threads ask: the others
+ * wait for that one request and get its result. If renewing fails while the cached token
+ * is still valid, the cached token is returned (and the failure logged).
+ */
+av_status av_session_access_token(av_session *s, char **out_access_token, int64_t *out_expires_at);
+
+/**
+ * The refresh token to keep (the newest the server issued) in `*out_refresh_token`
+ * (free with `av_string_free`).
+ */
+av_status av_session_refresh_token(av_session *s, char **out_refresh_token);
+
+/**
+ * Renew the access token this many seconds before it expires (default 60; tokens living
+ * less than twice the margin are renewed half-way through their life).
+ */
+av_status av_session_set_refresh_margin_s(av_session *s, uint32_t seconds);
+
+/**
+ * Calls `cb(user_data, company_id, new_refresh_token)` whenever the server rotates the
+ * refresh token (NULL `cb` removes the callback). Persist the new token there: it
+ * replaces the old one, which the server may no longer accept.
+ */
+av_status av_session_on_refresh_token(av_session *s, av_refresh_token_cb cb, void *user_data);
+
+/**
+ * Like `av_client_call`, with the session's access token. If the server answers
+ * TOKEN_OUTDATED, the token is dropped, renewed once and the call retried once; a second
+ * TOKEN_OUTDATED is returned (`AV_ERR_TOKEN_EXPIRED`).
+ */
+av_status av_session_call(av_session *s,
+                          const char *service_method,
+                          const char *json_body,
+                          char **out_json);
+
+/**
+ * Frees a session, wiping its tokens. NULL is a no-op. No other thread may be inside a
+ * call on it.
+ */
+void av_session_free(av_session *s);
+
+/**
+ * Sends the library's log messages up to `max_level` (1 error, 2 warn, 3 info,
+ * 4 debug, 5 trace) to `cb`. `cb` NULL turns logging off. Messages never contain a
+ * secret. The callback may be called from any thread, until it is replaced or turned off.
+ */
+void av_set_log_callback(av_log_cb cb, void *user_data, int32_t max_level);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -171,6 +171,11 @@ impl Client {
         self.transport.base().as_str()
     }
 
+    /// The whole-request timeout.
+    pub fn timeout(&self) -> Duration {
+        self.transport.timeout()
+    }
+
     /// Signs in with a username and password. Without a company id the server picks one
     /// and lists the others in [`Tokens::accessible_company_ids`].
     pub fn login_password(
@@ -196,7 +201,12 @@ impl Client {
     }
 
     /// Signs in with an API key: its alias (`client_id`) and secret.
-    pub fn login_api_key(&self, client_id: &str, api_key_secret: &str, company_id: &str) -> Result<Tokens> {
+    pub fn login_api_key(
+        &self,
+        client_id: &str,
+        api_key_secret: &str,
+        company_id: &str,
+    ) -> Result<Tokens> {
         check_text("client_id", client_id)?;
         check_text("api_key_secret", api_key_secret)?;
         check_text("company_id", company_id)?;
@@ -240,9 +250,19 @@ impl Client {
             &request_id,
             MAX_AUTH_REPLY_BYTES,
         )?;
-        let map = protocol::read_reply(Endpoint::Authenticate, reply.status, &reply.body, &request_id)?;
+        let map = protocol::read_reply(
+            Endpoint::Authenticate,
+            reply.status,
+            &reply.body,
+            &request_id,
+        )?;
         let meta = ReplyMeta {
-            set_cookies: reply.headers.get_all(SET_COOKIE).iter().map(HeaderValue::as_bytes).collect(),
+            set_cookies: reply
+                .headers
+                .get_all(SET_COOKIE)
+                .iter()
+                .map(HeaderValue::as_bytes)
+                .collect(),
             server_date: reply.server_date(),
             received_unix: reply.received_unix,
             received_at: reply.received_at,
@@ -257,7 +277,12 @@ impl Client {
     /// `accessInfo` to `json_body` (a JSON object; `None` for `{}`) and returns the reply's
     /// JSON text. Errors in either of the server's shapes become an [`Error`];
     /// `TOKEN_OUTDATED` is [`ErrorKind::TokenExpired`].
-    pub fn call(&self, access_token: &str, service_method: &str, json_body: Option<&str>) -> Result<String> {
+    pub fn call(
+        &self,
+        access_token: &str,
+        service_method: &str,
+        json_body: Option<&str>,
+    ) -> Result<String> {
         check_text("access_token", access_token)?;
         check_service_method(service_method)?;
         if let Some(body) = json_body {
@@ -270,9 +295,13 @@ impl Client {
         }
         let request_id = new_request_id();
         let body = protocol::call_body(&request_id, access_token, json_body)?;
-        let reply = self
-            .transport
-            .post(service_method, body, None, &request_id, MAX_CALL_REPLY_BYTES)?;
+        let reply = self.transport.post(
+            service_method,
+            body,
+            None,
+            &request_id,
+            MAX_CALL_REPLY_BYTES,
+        )?;
         protocol::read_reply(Endpoint::Call, reply.status, &reply.body, &request_id)?;
         String::from_utf8(reply.body).map_err(|_| {
             Error::protocol("the reply is not valid UTF-8")
@@ -307,7 +336,10 @@ pub(crate) fn check_text(name: &str, value: &str) -> Result<()> {
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(Error::invalid_argument(name, "contains a control character"));
+        return Err(Error::invalid_argument(
+            name,
+            "contains a control character",
+        ));
     }
     Ok(())
 }
@@ -326,7 +358,7 @@ pub(crate) fn check_refresh_token(token: &str) -> Result<()> {
 
 /// `service/method`: letters, digits, `.`, `_`, `-`, one or more `/`-separated
 /// segments, relative (so a call can never leave the configured base URL).
-fn check_service_method(path: &str) -> Result<()> {
+pub(crate) fn check_service_method(path: &str) -> Result<()> {
     check_text("service_method", path)?;
     let ok_chars = path
         .bytes()
@@ -361,7 +393,10 @@ mod tests {
             assert!(err.message().contains(needle), "{err}");
         }
         let long = "x".repeat(MAX_ARGUMENT_BYTES + 1);
-        assert!(check_text("x", &long).unwrap_err().message().contains("longer"));
+        assert!(check_text("x", &long)
+            .unwrap_err()
+            .message()
+            .contains("longer"));
         assert!(check_text("x", "ok é ü").is_ok());
         assert!(check_refresh_token("a;b").is_err());
         assert!(check_refresh_token("0b3f1c2e-1111").is_ok());
@@ -369,10 +404,26 @@ mod tests {
 
     #[test]
     fn service_methods() {
-        for ok in ["roomService/create", "guestService.v2/list", "a/b/c", "x_y/z-1"] {
+        for ok in [
+            "roomService/create",
+            "guestService.v2/list",
+            "a/b/c",
+            "x_y/z-1",
+        ] {
             assert!(check_service_method(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "room", "/roomService/create", "a//b", "../x/y", "a/./b", "a/b?x=1", "http://evil/x", "a/b#f", "a b/c"] {
+        for bad in [
+            "",
+            "room",
+            "/roomService/create",
+            "a//b",
+            "../x/y",
+            "a/./b",
+            "a/b?x=1",
+            "http://evil/x",
+            "a/b#f",
+            "a b/c",
+        ] {
             let err = check_service_method(bad).unwrap_err();
             assert!(err.message().contains("'service_method'"), "{bad}: {err}");
         }

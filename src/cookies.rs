@@ -100,7 +100,10 @@ mod tests {
 
     #[test]
     fn any_attribute_case_and_quotes() {
-        let c = find(&["auth=\"tok2\"; path=/; EXPIRES=Sat, 19 Nov 2022 15:18:15 GMT; httponly; SECURE"]).unwrap();
+        let c = find(&[
+            "auth=\"tok2\"; path=/; EXPIRES=Sat, 19 Nov 2022 15:18:15 GMT; httponly; SECURE",
+        ])
+        .unwrap();
         assert_eq!(c.token.expose(), "tok2");
         assert_eq!(c.expires_at, Some(1668871095));
         let c = find(&["auth=tok3; mAx-AgE=60"]).unwrap();
@@ -125,7 +128,10 @@ mod tests {
         assert!(find(&["auth=old; Max-Age=-1"]).is_none());
         // A later deletion does not erase an earlier valid cookie in the same reply.
         assert_eq!(
-            find(&["auth=new", "auth=; Max-Age=0"]).unwrap().token.expose(),
+            find(&["auth=new", "auth=; Max-Age=0"])
+                .unwrap()
+                .token
+                .expose(),
             "new"
         );
         // The last valid one wins.
@@ -145,9 +151,21 @@ mod tests {
 
     #[test]
     fn cookie_values() {
-        assert!(is_valid_cookie_value("0b3f1c2e-1111-2222-3333-444455556666"));
+        assert!(is_valid_cookie_value(
+            "0b3f1c2e-1111-2222-3333-444455556666"
+        ));
         assert!(is_valid_cookie_value("abc+/=_.~!"));
-        for bad in ["", "a b", "a;b", "a,b", "a\"b", "a\\b", "a\r\nX: y", "a\0", "é"] {
+        for bad in [
+            "",
+            "a b",
+            "a;b",
+            "a,b",
+            "a\"b",
+            "a\\b",
+            "a\r\nX: y",
+            "a\0",
+            "é",
+        ] {
             assert!(!is_valid_cookie_value(bad), "{bad:?}");
         }
         assert_eq!(cookie_header(&Secret::from("xyz")).expose(), "auth=xyz");

@@ -90,6 +90,11 @@ impl Transport {
         &self.base
     }
 
+    /// The whole-request timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// POSTs a JSON `body` to `path` (relative to the base URL, already validated) and
     /// reads the whole reply, refusing one larger than `max_reply_bytes`. `cookie` is sent
     /// as the `Cookie` header. Errors carry `request_id`.
@@ -113,8 +118,9 @@ impl Transport {
             .header(USER_AGENT, self.user_agent.clone())
             .body(body);
         if let Some(cookie) = cookie {
-            let mut value = HeaderValue::from_str(cookie.expose())
-                .map_err(|_| Error::invalid_argument("refresh_token", "is not a valid cookie value"))?;
+            let mut value = HeaderValue::from_str(cookie.expose()).map_err(|_| {
+                Error::invalid_argument("refresh_token", "is not a valid cookie value")
+            })?;
             value.set_sensitive(true);
             request = request.header(COOKIE, value);
         }
@@ -134,9 +140,16 @@ impl Transport {
                     .map_or(4096, |l| l as usize)
                     .min(max_reply_bytes),
             );
-            while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(&e))? {
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| self.transport_error(&e))?
+            {
                 if body.len() + chunk.len() > max_reply_bytes {
-                    return Err(too_large((body.len() + chunk.len()) as u64, max_reply_bytes));
+                    return Err(too_large(
+                        (body.len() + chunk.len()) as u64,
+                        max_reply_bytes,
+                    ));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -214,10 +227,23 @@ fn too_large(len: u64, limit: usize) -> Error {
     ))
 }
 
+/// The next error down a chain. `io::Error::source` skips the error it wraps (it
+/// returns the wrapped error's source), so a wrapped error is reached through `get_ref`.
+fn next_cause<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        if let Some(inner) = io.get_ref() {
+            return Some(inner);
+        }
+    }
+    e.source()
+}
+
 /// The innermost error's text, which says what actually went wrong.
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut current = e;
-    while let Some(next) = current.source() {
+    while let Some(next) = next_cause(current) {
         current = next;
     }
     current.to_string()
@@ -229,12 +255,7 @@ fn find_tls_error(e: &(dyn std::error::Error + 'static)) -> Option<rustls::Error
         if let Some(tls) = err.downcast_ref::<rustls::Error>() {
             return Some(tls.clone());
         }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                return Some(tls.clone());
-            }
-        }
-        current = err.source();
+        current = next_cause(err);
     }
     None
 }
@@ -243,7 +264,8 @@ fn find_tls_error(e: &(dyn std::error::Error + 'static)) -> Option<rustls::Error
 /// no credentials, query or fragment. Returns it normalised to end in `/`.
 /// `name` is what the error calls it (the argument or the environment variable).
 pub(crate) fn check_base_url(url: &str, name: &str) -> Result<Url> {
-    let mut parsed = Url::parse(url).map_err(|e| Error::invalid_argument(name, format!("is not a URL ({e})")))?;
+    let mut parsed = Url::parse(url)
+        .map_err(|e| Error::invalid_argument(name, format!("is not a URL ({e})")))?;
     match parsed.scheme() {
         "https" => {}
         "http" if is_loopback(&parsed) => {}
@@ -267,10 +289,16 @@ pub(crate) fn check_base_url(url: &str, name: &str) -> Result<Url> {
         return Err(Error::invalid_argument(name, "has no host"));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(Error::invalid_argument(name, "must not contain a user name or password"));
+        return Err(Error::invalid_argument(
+            name,
+            "must not contain a user name or password",
+        ));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(Error::invalid_argument(name, "must not have a query or fragment"));
+        return Err(Error::invalid_argument(
+            name,
+            "must not have a query or fragment",
+        ));
     }
     if !parsed.path().ends_with('/') {
         let path = format!("{}/", parsed.path());
@@ -308,7 +336,10 @@ pub(crate) fn read_ca_file(path: &Path, name: &str) -> Result<Vec<CertificateDer
 /// TLS with the ring provider: the system's roots plus `extra_roots`, host names
 /// verified, HTTP/1.1 offered. For a plaintext (loopback) base URL a machine without
 /// root certificates is no error: TLS is never used there.
-fn tls_config(extra_roots: Vec<CertificateDer<'static>>, https: bool) -> Result<rustls::ClientConfig> {
+fn tls_config(
+    extra_roots: Vec<CertificateDer<'static>>,
+    https: bool,
+) -> Result<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> =
         match rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider.clone()) {
@@ -346,7 +377,9 @@ impl rustls::client::danger::ServerCertVerifier for NoTls {
         _ocsp_response: &[u8],
         _now: rustls::pki_types::UnixTime,
     ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Err(rustls::Error::General("this client has no trusted root certificates".into()))
+        Err(rustls::Error::General(
+            "this client has no trusted root certificates".into(),
+        ))
     }
 
     fn verify_tls12_signature(
@@ -355,7 +388,9 @@ impl rustls::client::danger::ServerCertVerifier for NoTls {
         _cert: &CertificateDer<'_>,
         _dss: &rustls::DigitallySignedStruct,
     ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General("this client has no trusted root certificates".into()))
+        Err(rustls::Error::General(
+            "this client has no trusted root certificates".into(),
+        ))
     }
 
     fn verify_tls13_signature(
@@ -364,7 +399,9 @@ impl rustls::client::danger::ServerCertVerifier for NoTls {
         _cert: &CertificateDer<'_>,
         _dss: &rustls::DigitallySignedStruct,
     ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General("this client has no trusted root certificates".into()))
+        Err(rustls::Error::General(
+            "this client has no trusted root certificates".into(),
+        ))
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
@@ -410,7 +447,10 @@ mod tests {
     #[test]
     fn ca_file_errors_name_the_problem() {
         let err = read_ca_file(Path::new("/nonexistent/ca.pem"), "pem_path").unwrap_err();
-        assert!(err.message().contains("cannot read /nonexistent/ca.pem"), "{err}");
+        assert!(
+            err.message().contains("cannot read /nonexistent/ca.pem"),
+            "{err}"
+        );
         let dir = std::env::temp_dir().join(format!("av-ca-test-{}", std::process::id()));
         std::fs::write(&dir, "hello\n").unwrap();
         let err = read_ca_file(&dir, "pem_path").unwrap_err();

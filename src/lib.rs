@@ -21,14 +21,16 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
-pub mod clock;
 mod client;
+pub mod clock;
 pub mod cookies;
 mod error;
 pub mod ffi;
 mod http;
+pub mod log;
 pub mod protocol;
 mod secret;
+mod session;
 pub mod timestamp;
 mod tokens;
 
@@ -38,6 +40,7 @@ pub use client::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use secret::Secret;
+pub use session::{RefreshTokenCallback, Session, DEFAULT_REFRESH_MARGIN};
 pub use tokens::Tokens;
 
 /// This library's version, as in Cargo.toml.

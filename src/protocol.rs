@@ -330,7 +330,11 @@ fn grpc_code_name(code: i64) -> &'static str {
 /// A server-supplied message, shortened to keep error messages readable.
 fn clip(s: &str) -> String {
     const MAX: usize = 200;
-    let clean: String = s.chars().filter(|c| !c.is_control()).take(MAX + 1).collect();
+    let clean: String = s
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX + 1)
+        .collect();
     if clean.chars().count() > MAX {
         let mut cut: String = clean.chars().take(MAX).collect();
         cut.push('…');
@@ -349,7 +353,13 @@ fn snippet(body: &[u8]) -> String {
     let shown: String = body
         .iter()
         .take(MAX)
-        .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+        .map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        })
         .collect();
     let more = if body.len() > MAX { "…" } else { "" };
     format!("\"{shown}{more}\"")
@@ -371,7 +381,10 @@ mod tests {
 
     #[test]
     fn status_names_from_names_and_numbers() {
-        assert_eq!(status_name(&json!("TOKEN_OUTDATED")).unwrap(), "TOKEN_OUTDATED");
+        assert_eq!(
+            status_name(&json!("TOKEN_OUTDATED")).unwrap(),
+            "TOKEN_OUTDATED"
+        );
         assert_eq!(status_name(&json!(1049)).unwrap(), "TOKEN_OUTDATED");
         assert_eq!(status_name(&json!("1002")).unwrap(), "AUTHENTICATION_ERROR");
         assert_eq!(status_name(&json!(0)).unwrap(), "OK");
@@ -407,15 +420,30 @@ mod tests {
         assert_eq!(err.http_status(), 200);
         assert!(err.message().contains("bad"), "{err}");
 
-        let err = read(Endpoint::Call, 200, json!({"replyInfo": {"statusCode": 1049}})).unwrap_err();
+        let err = read(
+            Endpoint::Call,
+            200,
+            json!({"replyInfo": {"statusCode": 1049}}),
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TokenExpired);
         assert_eq!(err.request_id(), Some("sent-id"));
 
-        let err = read(Endpoint::Call, 200, json!({"replyInfo": {"statusCode": "QUOTA_EXCEEDED"}})).unwrap_err();
+        let err = read(
+            Endpoint::Call,
+            200,
+            json!({"replyInfo": {"statusCode": "QUOTA_EXCEEDED"}}),
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Api);
         assert_eq!(err.api_status(), Some("QUOTA_EXCEEDED"));
 
-        let err = read(Endpoint::Call, 200, json!({"replyInfo": {"statusCode": "ACCOUNT_STATUS_ERROR"}})).unwrap_err();
+        let err = read(
+            Endpoint::Call,
+            200,
+            json!({"replyInfo": {"statusCode": "ACCOUNT_STATUS_ERROR"}}),
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Authentication);
     }
 
@@ -432,7 +460,12 @@ mod tests {
         assert_eq!(err.http_status(), 401);
 
         // gRPC code without details.
-        let err = read(Endpoint::Authenticate, 401, json!({"code": 16, "message": "no"})).unwrap_err();
+        let err = read(
+            Endpoint::Authenticate,
+            401,
+            json!({"code": 16, "message": "no"}),
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Authentication);
         assert_eq!(err.api_status(), None);
         let err = read(Endpoint::Call, 503, json!({"code": 14, "message": "down"})).unwrap_err();
@@ -472,25 +505,53 @@ mod tests {
     fn bodies() {
         let body = authenticate_body(
             "r1",
-            &Credentials::Password { username: "u", password: "p", company_id: None },
+            &Credentials::Password {
+                username: "u",
+                password: "p",
+                company_id: None,
+            },
         );
         let v: Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(v, json!({"requestId": "r1", "usernamePasswordCredentials": {"username": "u", "password": "p"}}));
+        assert_eq!(
+            v,
+            json!({"requestId": "r1", "usernamePasswordCredentials": {"username": "u", "password": "p"}})
+        );
         let body = authenticate_body(
             "r2",
-            &Credentials::ApiKey { client_id: "k", secret: "s", company_id: "c" },
+            &Credentials::ApiKey {
+                client_id: "k",
+                secret: "s",
+                company_id: "c",
+            },
         );
         let v: Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(v, json!({"requestId": "r2", "authorizationCodeCredentials": {"clientId": "k", "code": "s", "companyId": "c"}}));
+        assert_eq!(
+            v,
+            json!({"requestId": "r2", "authorizationCodeCredentials": {"clientId": "k", "code": "s", "companyId": "c"}})
+        );
         let body = authenticate_body("r3", &Credentials::RefreshToken { company_id: "c" });
         let v: Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(v, json!({"requestId": "r3", "refreshTokenCredentials": {"companyId": "c"}}));
+        assert_eq!(
+            v,
+            json!({"requestId": "r3", "refreshTokenCredentials": {"companyId": "c"}})
+        );
 
-        let body = call_body("r4", "tok", Some(r#"{"room": {"name": "x"}, "accessInfo": 5}"#)).unwrap();
+        let body = call_body(
+            "r4",
+            "tok",
+            Some(r#"{"room": {"name": "x"}, "accessInfo": 5}"#),
+        )
+        .unwrap();
         let v: Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(v, json!({"room": {"name": "x"}, "accessInfo": {"requestId": "r4", "accessToken": "tok"}}));
+        assert_eq!(
+            v,
+            json!({"room": {"name": "x"}, "accessInfo": {"requestId": "r4", "accessToken": "tok"}})
+        );
         let v: Value = serde_json::from_slice(&call_body("r5", "t", None).unwrap()).unwrap();
-        assert_eq!(v, json!({"accessInfo": {"requestId": "r5", "accessToken": "t"}}));
+        assert_eq!(
+            v,
+            json!({"accessInfo": {"requestId": "r5", "accessToken": "t"}})
+        );
         for bad in ["[1]", "nope", "\"str\"", ""] {
             let err = call_body("r", "t", Some(bad)).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidArgument);

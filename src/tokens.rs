@@ -54,23 +54,26 @@ impl Tokens {
             None => return Err(Error::protocol("the reply has no accessToken")),
         };
         if access_token.contains('\0') {
-            return Err(Error::protocol("the reply's accessToken contains a NUL byte"));
+            return Err(Error::protocol(
+                "the reply's accessToken contains a NUL byte",
+            ));
         }
         let expires_at = match body.get("expiresAt") {
             Some(v) => timestamp::parse_expires_at(v).map_err(Error::protocol)?,
             None => return Err(Error::protocol("the reply has no expiresAt")),
         };
 
-        let issued = match cookies::refresh_cookie(meta.set_cookies.iter().copied(), meta.received_unix) {
-            Some(cookie) => Some(cookie),
-            None => match str_field(body, "refreshToken") {
-                Some(t) if !t.is_empty() => Some(RefreshCookie {
-                    token: Secret::from(t),
-                    expires_at: None,
-                }),
-                _ => None,
-            },
-        };
+        let issued =
+            match cookies::refresh_cookie(meta.set_cookies.iter().copied(), meta.received_unix) {
+                Some(cookie) => Some(cookie),
+                None => match str_field(body, "refreshToken") {
+                    Some(t) if !t.is_empty() => Some(RefreshCookie {
+                        token: Secret::from(t),
+                        expires_at: None,
+                    }),
+                    _ => None,
+                },
+            };
         if let Some(c) = &issued {
             if !cookies::is_valid_cookie_value(c.token.expose()) {
                 return Err(Error::protocol(
@@ -103,10 +106,16 @@ impl Tokens {
         };
         for (name, value) in [("companyId", Some(company_id)), ("userId", user_id)]
             .into_iter()
-            .chain(accessible_company_ids.iter().map(|c| ("accessibleAccounts", Some(c.as_str()))))
+            .chain(
+                accessible_company_ids
+                    .iter()
+                    .map(|c| ("accessibleAccounts", Some(c.as_str()))),
+            )
         {
             if value.is_some_and(|v| v.contains('\0')) {
-                return Err(Error::protocol(format!("the reply's {name} contains a NUL byte")));
+                return Err(Error::protocol(format!(
+                    "the reply's {name} contains a NUL byte"
+                )));
             }
         }
 
@@ -222,8 +231,10 @@ mod tests {
 
     #[test]
     fn login_reply() {
-        let b = body(json!({"accessToken": "AT", "expiresAt": "1700003600", "userId": "u1",
-            "companyId": "c1", "accessibleAccounts": [{"companyId": "c1"}, {"companyId": "c2"}, {"x": 1}, 5]}));
+        let b = body(
+            json!({"accessToken": "AT", "expiresAt": "1700003600", "userId": "u1",
+            "companyId": "c1", "accessibleAccounts": [{"companyId": "c1"}, {"companyId": "c2"}, {"x": 1}, 5]}),
+        );
         let t = Tokens::from_reply(&b, &meta(&["auth=RT; Max-Age=100"], None), None, None).unwrap();
         assert_eq!(t.access_token().expose(), "AT");
         assert_eq!(t.expires_at(), 1_700_003_600);
@@ -266,11 +277,13 @@ mod tests {
         assert!(t.refresh_token_rotated());
 
         // The body field is the fallback.
-        let b2 = body(json!({"accessToken": "AT", "expiresAt": 1_700_003_600, "refreshToken": "BODY"}));
+        let b2 =
+            body(json!({"accessToken": "AT", "expiresAt": 1_700_003_600, "refreshToken": "BODY"}));
         let t = Tokens::from_reply(&b2, &meta(&[], None), Some("c9"), Some(&old)).unwrap();
         assert_eq!(t.refresh_token().unwrap().expose(), "BODY");
         // ... and the cookie wins over it.
-        let t = Tokens::from_reply(&b2, &meta(&["auth=COOKIE"], None), Some("c9"), Some(&old)).unwrap();
+        let t =
+            Tokens::from_reply(&b2, &meta(&["auth=COOKIE"], None), Some("c9"), Some(&old)).unwrap();
         assert_eq!(t.refresh_token().unwrap().expose(), "COOKIE");
     }
 
@@ -283,10 +296,17 @@ mod tests {
             (json!({"accessToken": "A"}), "no expiresAt"),
             (json!({"accessToken": "A", "expiresAt": "soon"}), "neither"),
             (json!({"accessToken": "A\u{0}B", "expiresAt": 5}), "NUL"),
-            (json!({"accessToken": "A", "expiresAt": 5, "refreshToken": "a;b"}), "cookie"),
-            (json!({"accessToken": "A", "expiresAt": 5, "companyId": "x\u{0}"}), "NUL"),
+            (
+                json!({"accessToken": "A", "expiresAt": 5, "refreshToken": "a;b"}),
+                "cookie",
+            ),
+            (
+                json!({"accessToken": "A", "expiresAt": 5, "companyId": "x\u{0}"}),
+                "NUL",
+            ),
         ] {
-            let err = Tokens::from_reply(&body(b.clone()), &meta(&[], None), Some("c"), None).unwrap_err();
+            let err = Tokens::from_reply(&body(b.clone()), &meta(&[], None), Some("c"), None)
+                .unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Protocol);
             assert!(err.message().contains(needle), "{b}: {err}");
         }

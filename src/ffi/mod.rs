@@ -22,6 +22,8 @@ pub mod refresh;
 pub mod client;
 pub mod tokens;
 pub mod call;
+pub mod session;
+pub mod log;
 
 use crate::error::{Error, ErrorKind, Result};
 use std::ffi::{c_char, CStr};
@@ -38,7 +40,13 @@ pub(crate) unsafe fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
     // SAFETY: the caller passes a NUL-terminated string that outlives this call.
     let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
     std::str::from_utf8(bytes).map_err(|e| {
-        Error::invalid_argument(name, format!("is not valid UTF-8 (bad byte at offset {})", e.valid_up_to()))
+        Error::invalid_argument(
+            name,
+            format!(
+                "is not valid UTF-8 (bad byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
     })
 }
 

@@ -1,7 +1,9 @@
 //! `av_tokens`: signing in and refreshing on a client, and reading the result.
 
-use super::{arg_opt_str, arg_str, free_handle, handle_ref, into_handle, out_ptr, panic, OwnedCStr};
 use super::client::av_client;
+use super::{
+    arg_opt_str, arg_str, free_handle, handle_ref, into_handle, out_ptr, panic, OwnedCStr,
+};
 use crate::error::Result;
 use crate::Tokens;
 use std::ffi::c_char;
@@ -119,7 +121,9 @@ fn with_tokens<T: panic::Failure>(
 /// The access token (borrowed: lives as long as `t`). "" if `t` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn av_tokens_access_token(t: *const av_tokens) -> *const c_char {
-    with_tokens("av_tokens_access_token", t, panic::empty(), |t| t.access_token.as_ptr())
+    with_tokens("av_tokens_access_token", t, panic::empty(), |t| {
+        t.access_token.as_ptr()
+    })
 }
 
 /// When the access token expires: Unix seconds, UTC, as the server said. 0 if `t` is NULL.
@@ -133,7 +137,9 @@ pub unsafe extern "C" fn av_tokens_expires_at(t: *const av_tokens) -> i64 {
 /// the one that was used.
 #[no_mangle]
 pub unsafe extern "C" fn av_tokens_refresh_token(t: *const av_tokens) -> *const c_char {
-    with_tokens("av_tokens_refresh_token", t, panic::empty(), |t| t.refresh_token.as_ptr())
+    with_tokens("av_tokens_refresh_token", t, panic::empty(), |t| {
+        t.refresh_token.as_ptr()
+    })
 }
 
 /// When the refresh token's cookie expires (Max-Age, else Expires): Unix seconds, UTC;
@@ -148,19 +154,25 @@ pub unsafe extern "C" fn av_tokens_refresh_expires_at(t: *const av_tokens) -> i6
 /// The company the access token is for (borrowed).
 #[no_mangle]
 pub unsafe extern "C" fn av_tokens_company_id(t: *const av_tokens) -> *const c_char {
-    with_tokens("av_tokens_company_id", t, panic::empty(), |t| t.company_id.as_ptr())
+    with_tokens("av_tokens_company_id", t, panic::empty(), |t| {
+        t.company_id.as_ptr()
+    })
 }
 
 /// The user the access token is for (borrowed); "" if the reply did not say.
 #[no_mangle]
 pub unsafe extern "C" fn av_tokens_user_id(t: *const av_tokens) -> *const c_char {
-    with_tokens("av_tokens_user_id", t, panic::empty(), |t| t.user_id.as_ptr())
+    with_tokens("av_tokens_user_id", t, panic::empty(), |t| {
+        t.user_id.as_ptr()
+    })
 }
 
 /// How many companies the user can reach (from the reply's accessibleAccounts).
 #[no_mangle]
 pub unsafe extern "C" fn av_tokens_accessible_company_count(t: *const av_tokens) -> usize {
-    with_tokens("av_tokens_accessible_company_count", t, 0, |t| t.accessible.len())
+    with_tokens("av_tokens_accessible_company_count", t, 0, |t| {
+        t.accessible.len()
+    })
 }
 
 /// The `i`-th company the user can reach (borrowed); NULL if `i` is out of range.
@@ -169,9 +181,16 @@ pub unsafe extern "C" fn av_tokens_accessible_company_id(
     t: *const av_tokens,
     i: usize,
 ) -> *const c_char {
-    with_tokens("av_tokens_accessible_company_id", t, std::ptr::null(), |t| {
-        t.accessible.get(i).map_or(std::ptr::null(), OwnedCStr::as_ptr)
-    })
+    with_tokens(
+        "av_tokens_accessible_company_id",
+        t,
+        std::ptr::null(),
+        |t| {
+            t.accessible
+                .get(i)
+                .map_or(std::ptr::null(), OwnedCStr::as_ptr)
+        },
+    )
 }
 
 /// Frees tokens, wiping the secrets they hold. NULL is a no-op.
