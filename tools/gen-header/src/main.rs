@@ -59,7 +59,9 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    if let Err(e) = std::fs::create_dir_all(root.join("include")).and_then(|_| std::fs::write(&header_path, fresh)) {
+    if let Err(e) = std::fs::create_dir_all(root.join("include"))
+        .and_then(|_| std::fs::write(&header_path, fresh))
+    {
         eprintln!("gen-header: cannot write {}: {e}", header_path.display());
         return ExitCode::FAILURE;
     }
