@@ -12,7 +12,7 @@ TARGET_DIR := target/debug
 LIB := $(TARGET_DIR)/libalfaview_auth.so
 MOCK := $(TARGET_DIR)/alfaview-mock
 
-.PHONY: all build header header-check deps test test-rust test-abi test-c lint demo clean
+.PHONY: all build header header-check deps test test-rust test-abi test-c lint demo bench clean
 
 all: build
 
@@ -54,3 +54,7 @@ demo: build
 
 clean:
 	$(CARGO) clean
+
+## Benchmarks (not part of make test): see bench/run.sh.
+bench: deps
+	bench/run.sh

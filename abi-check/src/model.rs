@@ -1,0 +1,101 @@
+// The ABI list (src/abi.rs) as data: `abi_list!(emit_table)` defines `pub const ABI: Abi`.
+// Plain `std`-free Rust, because build.rs `include!`s this file too (to tell ctest which
+// structs are opaque).
+
+/// Everything src/abi.rs lists.
+#[allow(dead_code)] // build.rs reads only part of it
+#[derive(Debug)]
+pub struct Abi {
+    pub status: Status,
+    pub opaques: &'static [Item],
+    pub typedefs: &'static [Typedef],
+    pub functions: &'static [Function],
+}
+
+/// The status type and its values.
+#[allow(dead_code)]
+#[derive(Debug)]
+pub struct Status {
+    /// The module of `alfaview_auth::ffi` that defines it.
+    pub module: &'static str,
+    pub name: &'static str,
+    /// Its C representation, as a Rust type (`i32`).
+    pub repr: &'static str,
+    pub values: &'static [(&'static str, i64)],
+}
+
+/// An opaque handle type (`typedef struct NAME NAME;`).
+#[allow(dead_code)]
+#[derive(Debug)]
+pub struct Item {
+    pub module: &'static str,
+    pub name: &'static str,
+}
+
+/// A typedef, e.g. a callback type.
+#[allow(dead_code)]
+#[derive(Debug)]
+pub struct Typedef {
+    pub module: &'static str,
+    pub name: &'static str,
+    /// The Rust type, as `stringify!` spells it.
+    pub rust: &'static str,
+}
+
+/// A function.
+#[allow(dead_code)]
+#[derive(Debug)]
+pub struct Function {
+    pub module: &'static str,
+    pub name: &'static str,
+    /// `(name, Rust type)` of each parameter.
+    pub params: &'static [(&'static str, &'static str)],
+    /// The Rust return type; "" for none.
+    pub ret: &'static str,
+}
+
+#[allow(dead_code)]
+impl Abi {
+    /// Whether `name` is the status type, an opaque type or a typedef.
+    pub fn has_type(&self, name: &str) -> bool {
+        self.status.name == name
+            || self.opaques.iter().any(|o| o.name == name)
+            || self.typedefs.iter().any(|t| t.name == name)
+    }
+
+    /// The function called `name`.
+    pub fn function(&self, name: &str) -> Option<&'static Function> {
+        self.functions.iter().find(|f| f.name == name)
+    }
+}
+
+macro_rules! emit_table {
+    (
+        status $smod:ident :: $status:ident : $repr:ty { $($c:ident = $v:expr),* $(,)? }
+        $(opaque $omod:ident :: $opaque:ident;)*
+        $(typedef $tmod:ident :: $typedef:ident = $tty:ty;)*
+        $(mod $fmod:ident { $(fn $f:ident($($a:ident : $t:ty),* $(,)?) $(-> $r:ty)?;)* })*
+    ) => {
+        /// The ABI as src/abi.rs lists it.
+        pub const ABI: Abi = Abi {
+            status: Status {
+                module: stringify!($smod),
+                name: stringify!($status),
+                repr: stringify!($repr),
+                values: &[$((stringify!($c), $v as i64),)*],
+            },
+            opaques: &[$(Item { module: stringify!($omod), name: stringify!($opaque) },)*],
+            typedefs: &[$(Typedef {
+                module: stringify!($tmod),
+                name: stringify!($typedef),
+                rust: stringify!($tty),
+            },)*],
+            functions: &[$($(Function {
+                module: stringify!($fmod),
+                name: stringify!($f),
+                params: &[$((stringify!($a), stringify!($t)),)*],
+                ret: concat!("" $(, stringify!($r))?),
+            },)*)*],
+        };
+    };
+}
