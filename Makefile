@@ -12,7 +12,7 @@ TARGET_DIR := target/debug
 LIB := $(TARGET_DIR)/libalfaview_auth.so
 MOCK := $(TARGET_DIR)/alfaview-mock
 
-.PHONY: all build header header-check deps test test-rust test-abi test-c lint demo bench clean
+.PHONY: all build header header-check deps test test-rust test-abi test-c test-cpp test-python test-csharp lint demo bench clean
 
 all: build
 
@@ -32,7 +32,7 @@ header-check:
 deps:
 	@scripts/deps.sh
 
-test: deps header-check lint test-rust test-abi test-c
+test: deps header-check lint test-rust test-abi test-c test-cpp test-python test-csharp
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -43,6 +43,15 @@ test-abi:
 
 test-c: build
 	CC="$(CC)" tests/c/run.sh
+
+test-cpp: build
+	CXX="$(CXX)" bindings/cpp/test.sh
+
+test-python: build
+	bindings/python/test.sh
+
+test-csharp: build
+	bindings/csharp/test.sh
 
 ## cargo fmt and clippy, warnings as errors.
 lint:
