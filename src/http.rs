@@ -131,7 +131,7 @@ impl Transport {
             let status = response.status().as_u16();
             if let Some(len) = response.content_length() {
                 if len > max_reply_bytes as u64 {
-                    return Err(too_large(len, max_reply_bytes));
+                    return Err(too_large(len, max_reply_bytes).with_http_status(status));
                 }
             }
             let mut body = Vec::with_capacity(

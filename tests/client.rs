@@ -320,6 +320,7 @@ fn huge_reply_is_refused_without_reading_it_whole() {
     let err = client.login_password("bob", "builder", None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Protocol);
     assert!(err.message().contains("limit"), "{err}");
+    assert_eq!(err.http_status(), 200, "a reply did arrive");
     // Calls have a larger limit, but 50 MiB is over it too.
     mock.configure(json!({"fault": null})).unwrap();
     let t = client.login_password("bob", "builder", None).unwrap();

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# `make demo`: compiles the C demo (examples/c/demo.c), starts the bundled mock alfaview
+# server on a free port, runs the demo against it, and stops the server again.
+#
+# Needs the library and the mock built first: cargo build -p alfaview-auth -p alfaview-mock
+# (`make demo` does that). Environment: CC (default cc); ALFAVIEW_USERNAME,
+# ALFAVIEW_PASSWORD, ALFAVIEW_COMPANY_ID to sign in as someone other than alice.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+CC="${CC:-cc}"
+LIBDIR="$ROOT/target/debug"
+MOCK="$LIBDIR/alfaview-mock"
+BUILD="$ROOT/build/examples"
+
+for f in "$LIBDIR/libalfaview_auth.so" "$MOCK"; do
+  if [ ! -f "$f" ]; then
+    echo "demo: $f is missing; build it with: cargo build -p alfaview-auth -p alfaview-mock" >&2
+    exit 1
+  fi
+done
+
+# ---- compile the C demo ----------------------------------------------------------------
+mkdir -p "$BUILD"
+# shellcheck disable=SC2086 # CC may carry words, e.g. CC="ccache cc"
+$CC -std=c11 -Wall -Wextra -Werror -g -Iinclude examples/c/demo.c -o "$BUILD/demo" \
+  -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -lalfaview_auth -lpthread
+
+# ---- start the mock server on a free port ----------------------------------------------
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/av-demo.XXXXXX")"
+MOCK_PID=""
+cleanup() {
+  if [ -n "$MOCK_PID" ]; then
+    kill "$MOCK_PID" 2>/dev/null || true
+    wait "$MOCK_PID" 2>/dev/null || true
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$MOCK" --port 0 --port-file "$TMP/port" >"$TMP/mock.out" 2>"$TMP/mock.err" &
+MOCK_PID=$!
+for _ in $(seq 1 100); do # at most 10 s
+  [ -s "$TMP/port" ] && break
+  kill -0 "$MOCK_PID" 2>/dev/null || break
+  sleep 0.1
+done
+if [ ! -s "$TMP/port" ]; then
+  echo "demo: the mock server did not start:" >&2
+  cat "$TMP/mock.err" >&2
+  exit 1
+fi
+export ALFAVIEW_API_URL="http://127.0.0.1:$(tr -d '[:space:]' <"$TMP/port")/json/v1/"
+echo "Mock alfaview server running at $ALFAVIEW_API_URL"
+
+# ---- the demos -------------------------------------------------------------------------
+echo
+echo "=== C demo (examples/c/demo.c)"
+"$BUILD/demo"
+
+# ---- Python demo: run it here, against the same mock server -----------------------------
+# (not written yet; e.g. echo; echo "=== Python demo"; python3 examples/python/demo.py)
+
+echo
+echo "Demo finished; stopping the mock server."
