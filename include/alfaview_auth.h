@@ -27,6 +27,11 @@
 #include <stdint.h>
 
 /**
+ * The longest app id accepted.
+ */
+#define MAX_APP_ID_LEN 64
+
+/**
  * The result of every fallible function. Values are fixed by the ABI contract.
  */
 enum av_status
@@ -134,6 +139,40 @@ typedef struct av_tokens av_tokens;
 typedef void (*av_refresh_token_cb)(void *user_data,
                                     const char *company_id,
                                     const char *new_refresh_token);
+
+/**
+ * A store the application provides, e.g. on Redis, Vault or a database shared by a
+ * fleet of hosts. Every callback gets the `user_data` given with it, first. Called on
+ * the thread that renews the token, never two at once for one session.
+ */
+typedef struct {
+  /**
+   * Required. Writes the stored pair as NUL-terminated strings into `company_id`
+   * (`company_id_size` bytes) and `refresh_token` (`refresh_token_size` bytes; both
+   * sizes are at least 65537) and returns `AV_OK`; `AV_ERR_NOT_FOUND` if nothing is
+   * stored; any other status if the store failed. (Every callback returns an
+   * `av_status` value, as an int32_t.)
+   */
+  int32_t (*load)(void *user_data,
+                  char *company_id,
+                  size_t company_id_size,
+                  char *refresh_token,
+                  size_t refresh_token_size);
+  /**
+   * Required. Replaces the stored pair atomically; returns `AV_OK` or a failure status.
+   */
+  int32_t (*save)(void *user_data, const char *company_id, const char *refresh_token);
+  /**
+   * Optional (NULL: no locking). Takes the entry's exclusive lock, shared by every
+   * process and host using it, waiting at most `timeout_ms`; returns `AV_OK`, or a
+   * failure status if the lock could not be had.
+   */
+  int32_t (*lock)(void *user_data, uint32_t timeout_ms);
+  /**
+   * Optional (NULL when `lock` is NULL). Releases the lock `lock` took.
+   */
+  void (*unlock)(void *user_data);
+} av_store_callbacks;
 
 /**
  * Receives log messages: `level` is 1 (error) .. 5 (trace); `message` is valid only
@@ -398,6 +437,49 @@ av_status av_session_call(av_session *s,
  * call on it.
  */
 void av_session_free(av_session *s);
+
+/**
+ * Saves the pair for `app_id` (1 to 64 characters: letters, digits, '.', '_', '-';
+ * starting with a letter or digit) in the store `ALFAVIEW_TOKEN_STORE` chooses: `os`,
+ * `file:<directory>`, or unset for the OS store where it works, else a file readable by
+ * the user alone (`$XDG_DATA_HOME/alfaview-auth/<app_id>.json`). Atomic: a crash leaves
+ * the old pair or the new one.
+ */
+av_status av_store_save(const char *app_id, const char *company_id, const char *refresh_token);
+
+/**
+ * Loads the pair stored for `app_id` into `*out_company_id` and `*out_refresh_token`
+ * (free both with `av_string_free`). `AV_ERR_NOT_FOUND` if nothing is stored;
+ * `AV_ERR_STORAGE` if the store failed, the entry is corrupt, or the file is readable by
+ * other users (the message names the file and the fix).
+ */
+av_status av_store_load(const char *app_id, char **out_company_id, char **out_refresh_token);
+
+/**
+ * Deletes the pair stored for `app_id`. Deleting what is not there is not an error.
+ */
+av_status av_store_delete(const char *app_id);
+
+/**
+ * Creates a session on the pair stored for `app_id` (`AV_ERR_NOT_FOUND` if none), on
+ * client `c` (NULL: the default client). Every renewal takes the entry's exclusive lock,
+ * re-reads the stored pair (another process may have rotated it), and saves a rotated
+ * refresh token before releasing the lock: processes sharing an app id never refresh
+ * with a stale token nor lose a new one.
+ */
+av_status av_session_new_from_store(const av_client *c, const char *app_id, av_session **out);
+
+/**
+ * Creates a session on the pair held by the application's store `cbs` (copied: it need
+ * not outlive the call; `user_data` must outlive the session). The pair is loaded now
+ * (`AV_ERR_NOT_FOUND` if the store has none). Each renewal then calls `lock`, `load`
+ * (another host may have rotated the token), and after a rotation `save`, then `unlock`.
+ * The callbacks may be called from any thread that uses the session.
+ */
+av_status av_session_new_with_store(const av_client *c,
+                                    const av_store_callbacks *cbs,
+                                    void *user_data,
+                                    av_session **out);
 
 /**
  * Sends the library's log messages up to `max_level` (1 error, 2 warn, 3 info,

@@ -31,6 +31,7 @@ pub mod log;
 pub mod protocol;
 mod secret;
 mod session;
+pub mod store;
 pub mod timestamp;
 mod tokens;
 

@@ -18,6 +18,7 @@ use crate::clock::Instant;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::{self, Level};
 use crate::secret::Secret;
+use crate::store::{self, Pair, PairStore};
 use crate::timestamp;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
@@ -50,6 +51,8 @@ struct Inner {
     flight: Mutex<Flight>,
     flight_done: Condvar,
     on_rotate: Mutex<Option<RefreshTokenCallback>>,
+    /// Where the pair is shared with other processes, if anywhere.
+    store: Option<Arc<dyn PairStore>>,
 }
 
 struct Cached {
@@ -94,22 +97,53 @@ impl Session {
     /// A session for `company_id` with `refresh_token` on `client` (`None`: the
     /// process-wide default client). Nothing is sent until a token is asked for.
     pub fn new(client: Option<&Client>, company_id: &str, refresh_token: &str) -> Result<Session> {
-        client::check_text("company_id", company_id)?;
-        client::check_refresh_token(refresh_token)?;
+        let pair = Pair::new(company_id, refresh_token)?;
+        Session::build(client, pair, None)
+    }
+
+    /// A session on the pair stored for `app_id` (see [`crate::store`]). Each renewal
+    /// takes the entry's lock, re-reads the stored pair (another process may have rotated
+    /// it), and saves a rotated refresh token before releasing the lock, so processes
+    /// sharing the app id never use a stale refresh token or lose a new one.
+    pub fn from_store(client: Option<&Client>, app_id: &str) -> Result<Session> {
+        Session::with_store(client, store::open(app_id)?)
+    }
+
+    /// Like [`Session::from_store`] with any [`PairStore`] (e.g. one shared by a fleet).
+    pub fn with_store(client: Option<&Client>, store: Arc<dyn PairStore>) -> Result<Session> {
+        let pair = store.load()?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("no refresh token is stored in the {}", store.describe()),
+            )
+        })?;
+        Session::build(client, pair, Some(store))
+    }
+
+    fn build(
+        client: Option<&Client>,
+        pair: Pair,
+        store: Option<Arc<dyn PairStore>>,
+    ) -> Result<Session> {
         let client = match client {
             Some(c) => c.clone(),
             None => Client::shared()?,
         };
+        let Pair {
+            company_id,
+            refresh_token,
+        } = pair;
         Ok(Session {
             inner: Arc::new(Inner {
                 client,
-                company_id: company_id.to_owned(),
-                refresh_token: Mutex::new(Secret::from(refresh_token)),
+                company_id,
+                refresh_token: Mutex::new(refresh_token),
                 margin_s: AtomicU32::new(DEFAULT_REFRESH_MARGIN.as_secs() as u32),
                 cache: RwLock::new(None),
                 flight: Mutex::new(Flight::default()),
                 flight_done: Condvar::new(),
                 on_rotate: Mutex::new(None),
+                store,
             }),
         })
     }
@@ -274,15 +308,23 @@ impl Session {
         }
     }
 
-    /// One refresh: switch to a rotated refresh token and tell the callback, then publish
-    /// the new access token.
+    /// One refresh: switch to a rotated refresh token (saving it to the store, if any,
+    /// under the store's lock) and tell the callback, then publish the new access token.
     fn renew(&self) -> Result<Arc<Cached>> {
         let inner = &*self.inner;
+        let _store_lock = match &inner.store {
+            Some(store) => Some(store.lock(inner.client.timeout() + WAIT_SLACK)?),
+            None => None,
+        };
+        if let Some(store) = &inner.store {
+            self.adopt_stored_pair(&**store)?;
+        }
         let used = lock(&inner.refresh_token).clone();
         log::log(Level::Debug, || {
             format!("renewing the access token for company {}", inner.company_id)
         });
         let tokens = inner.client.refresh(&inner.company_id, used.expose())?;
+        let mut save_error = None;
         if tokens.refresh_token_rotated() {
             if let Some(new) = tokens.refresh_token() {
                 *lock(&inner.refresh_token) = new.clone();
@@ -292,6 +334,18 @@ impl Session {
                         inner.company_id
                     )
                 });
+                if let Some(store) = &inner.store {
+                    let pair = Pair {
+                        company_id: inner.company_id.clone(),
+                        refresh_token: new.clone(),
+                    };
+                    if let Err(e) = store.save(&pair) {
+                        log::log(Level::Error, || {
+                            format!("the rotated refresh token could not be saved: {e}")
+                        });
+                        save_error = Some(e);
+                    }
+                }
                 let callback = lock(&inner.on_rotate).clone();
                 if let Some(callback) = callback {
                     callback(&inner.company_id, new);
@@ -306,7 +360,48 @@ impl Session {
             expires_unix: received_unix + tokens.lifetime().as_secs() as i64,
         });
         *write(&inner.cache) = Some(cached.clone());
-        Ok(cached)
+        // The access token is good and cached; a failed save is still the caller's to know.
+        match save_error {
+            Some(e) => Err(e),
+            None => Ok(cached),
+        }
+    }
+
+    /// Under the store's lock: takes the stored refresh token if another process has
+    /// rotated it since.
+    fn adopt_stored_pair(&self, store: &dyn PairStore) -> Result<()> {
+        let inner = &*self.inner;
+        let Some(pair) = store.load()? else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "the stored refresh token was deleted from the {}",
+                    store.describe()
+                ),
+            ));
+        };
+        if pair.company_id != inner.company_id {
+            return Err(Error::new(
+                ErrorKind::Storage,
+                format!(
+                    "the {} now holds a refresh token for company {}, not {}",
+                    store.describe(),
+                    pair.company_id,
+                    inner.company_id
+                ),
+            ));
+        }
+        let mut current = lock(&inner.refresh_token);
+        if *current != pair.refresh_token {
+            log::log(Level::Info, || {
+                format!(
+                    "another process rotated the refresh token for company {}; using the stored one",
+                    inner.company_id
+                )
+            });
+            *current = pair.refresh_token;
+        }
+        Ok(())
     }
 }
 

@@ -23,6 +23,7 @@ pub mod client;
 pub mod tokens;
 pub mod call;
 pub mod session;
+pub mod store;
 pub mod log;
 
 use crate::error::{Error, ErrorKind, Result};

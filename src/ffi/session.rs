@@ -15,7 +15,7 @@ use std::time::Duration;
 /// Create with `av_session_new`, free with `av_session_free`. Safe to use from many
 /// threads at once; freeing it while another thread is inside a call on it is a caller
 /// error.
-pub struct av_session(Session);
+pub struct av_session(pub(crate) Session);
 
 /// Told `(user_data, company_id, new_refresh_token)` when the server rotates the refresh
 /// token: persist the new token here. Called on the thread that refreshed, before the new
