@@ -53,6 +53,9 @@ struct Inner {
     on_rotate: Mutex<Option<RefreshTokenCallback>>,
     /// Where the pair is shared with other processes, if anywhere.
     store: Option<Arc<dyn PairStore>>,
+    /// A rotated refresh token that the store failed to save: newer than the stored one,
+    /// so it is saved before anything is read from the store again.
+    unsaved: std::sync::atomic::AtomicBool,
 }
 
 struct Cached {
@@ -144,6 +147,7 @@ impl Session {
                 flight_done: Condvar::new(),
                 on_rotate: Mutex::new(None),
                 store,
+                unsaved: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -287,11 +291,20 @@ impl Session {
             result: None,
         };
         let outcome = self.renew();
-        guard.result = Some(outcome.as_ref().map(|_| ()).map_err(Clone::clone));
+        guard.result = Some(match &outcome {
+            Ok(renewed) => renewed.save_error.clone().map_or(Ok(()), Err),
+            Err(e) => Err(e.clone()),
+        });
         drop(guard);
 
         match outcome {
-            Ok(c) => Ok(c),
+            // The access token is good (and cached), but the rotated refresh token is not
+            // persisted: the caller must know.
+            Ok(Renewed {
+                save_error: Some(e),
+                ..
+            }) => Err(e),
+            Ok(renewed) => Ok(renewed.cached),
             Err(err) => match self.cached() {
                 Some(c) if Instant::now() < c.expires() => {
                     log::log(Level::Warn, || {
@@ -310,14 +323,19 @@ impl Session {
 
     /// One refresh: switch to a rotated refresh token (saving it to the store, if any,
     /// under the store's lock) and tell the callback, then publish the new access token.
-    fn renew(&self) -> Result<Arc<Cached>> {
+    fn renew(&self) -> Result<Renewed> {
         let inner = &*self.inner;
         let _store_lock = match &inner.store {
             Some(store) => Some(store.lock(inner.client.timeout() + WAIT_SLACK)?),
             None => None,
         };
         if let Some(store) = &inner.store {
-            self.adopt_stored_pair(&**store)?;
+            if inner.unsaved.load(Ordering::Acquire) {
+                store.save(&self.current_pair())?;
+                inner.unsaved.store(false, Ordering::Release);
+            } else {
+                self.adopt_stored_pair(&**store)?;
+            }
         }
         let used = lock(&inner.refresh_token).clone();
         log::log(Level::Debug, || {
@@ -335,14 +353,11 @@ impl Session {
                     )
                 });
                 if let Some(store) = &inner.store {
-                    let pair = Pair {
-                        company_id: inner.company_id.clone(),
-                        refresh_token: new.clone(),
-                    };
-                    if let Err(e) = store.save(&pair) {
+                    if let Err(e) = store.save(&self.current_pair()) {
                         log::log(Level::Error, || {
-                            format!("the rotated refresh token could not be saved: {e}")
+                            format!("the rotated refresh token could not be saved (it is kept in memory and saved at the next renewal): {e}")
                         });
+                        inner.unsaved.store(true, Ordering::Release);
                         save_error = Some(e);
                     }
                 }
@@ -360,10 +375,13 @@ impl Session {
             expires_unix: received_unix + tokens.lifetime().as_secs() as i64,
         });
         *write(&inner.cache) = Some(cached.clone());
-        // The access token is good and cached; a failed save is still the caller's to know.
-        match save_error {
-            Some(e) => Err(e),
-            None => Ok(cached),
+        Ok(Renewed { cached, save_error })
+    }
+
+    fn current_pair(&self) -> Pair {
+        Pair {
+            company_id: self.inner.company_id.clone(),
+            refresh_token: lock(&self.inner.refresh_token).clone(),
         }
     }
 
@@ -403,6 +421,12 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// A successful refresh, and whether saving a rotated refresh token failed.
+struct Renewed {
+    cached: Arc<Cached>,
+    save_error: Option<Error>,
 }
 
 /// Ends a flight, even if the refresh panicked: records its outcome, sets the backoff,
