@@ -21,6 +21,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod callback;
 mod client;
 pub mod clock;
 pub mod cookies;

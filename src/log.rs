@@ -1,8 +1,9 @@
 //! The library's log: off unless the application installs a sink. Messages never hold a
 //! secret (they are built from [`Error`](crate::Error) messages and plain facts).
 
+use crate::callback::CallbackSlot;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// How important a message is (the C ABI's 1..5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -18,13 +19,14 @@ pub enum Level {
 pub type Sink = Arc<dyn Fn(Level, &str) + Send + Sync>;
 
 static MAX_LEVEL: AtomicI32 = AtomicI32::new(0);
-static SINK: RwLock<Option<Sink>> = RwLock::new(None);
+static SINK: CallbackSlot<dyn Fn(Level, &str) + Send + Sync> = CallbackSlot::new();
 
-/// Sends messages up to `max_level` to `sink`; `None` turns logging off.
+/// Sends messages up to `max_level` to `sink`; `None` turns logging off. Returns once no
+/// call of the previous sink is under way (on another thread).
 pub fn set_sink(sink: Option<Sink>, max_level: Level) {
-    let mut slot = SINK.write().unwrap_or_else(|e| e.into_inner());
     let level = if sink.is_some() { max_level as i32 } else { 0 };
-    *slot = sink;
+    MAX_LEVEL.store(0, Ordering::Release);
+    SINK.set(sink);
     MAX_LEVEL.store(level, Ordering::Release);
 }
 
@@ -38,8 +40,5 @@ pub fn log(level: Level, message: impl FnOnce() -> String) {
     if !enabled(level) {
         return;
     }
-    let sink = SINK.read().unwrap_or_else(|e| e.into_inner()).clone();
-    if let Some(sink) = sink {
-        sink(level, &message());
-    }
+    SINK.call(|sink| sink(level, &message()));
 }

@@ -13,6 +13,7 @@
 //! - A rotated refresh token is switched to, and the callback told, before the new access
 //!   token is handed out, outside every internal lock.
 
+use crate::callback::CallbackSlot;
 use crate::client::{self, Client};
 use crate::clock::Instant;
 use crate::error::{Error, ErrorKind, Result};
@@ -50,7 +51,7 @@ struct Inner {
     cache: RwLock<Option<Arc<Cached>>>,
     flight: Mutex<Flight>,
     flight_done: Condvar,
-    on_rotate: Mutex<Option<RefreshTokenCallback>>,
+    on_rotate: CallbackSlot<dyn Fn(&str, &Secret) + Send + Sync>,
     /// Where the pair is shared with other processes, if anywhere.
     store: Option<Arc<dyn PairStore>>,
     /// A rotated refresh token that the store failed to save: newer than the stored one,
@@ -145,7 +146,7 @@ impl Session {
                 cache: RwLock::new(None),
                 flight: Mutex::new(Flight::default()),
                 flight_done: Condvar::new(),
-                on_rotate: Mutex::new(None),
+                on_rotate: CallbackSlot::new(),
                 store,
                 unsaved: std::sync::atomic::AtomicBool::new(false),
             }),
@@ -170,9 +171,11 @@ impl Session {
     }
 
     /// Calls `callback(company_id, new_refresh_token)` whenever the server rotates the
-    /// refresh token (`None` removes it).
+    /// refresh token (`None` removes it). Returns once no call of the previous callback is
+    /// under way on another thread. Keep it quick: other threads wait for the renewal
+    /// (at most the client's timeout plus a second) while it runs.
     pub fn on_refresh_token(&self, callback: Option<RefreshTokenCallback>) {
-        *lock(&self.inner.on_rotate) = callback;
+        self.inner.on_rotate.set(callback);
     }
 
     /// A valid access token and its expiry (Unix seconds on the local clock: when the
@@ -220,6 +223,11 @@ impl Session {
         }
     }
 
+    /// Identifies the session among those this thread is renewing.
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+
     fn margin(&self) -> Duration {
         Duration::from_secs(self.inner.margin_s.load(Ordering::Relaxed).into())
     }
@@ -254,6 +262,12 @@ impl Session {
             if !flight.running {
                 break;
             }
+            if RENEWING.with(|r| r.borrow().contains(&self.id())) {
+                return Err(Error::invalid_argument(
+                    "s",
+                    "a token was asked for from inside this session's refresh-token callback; the new token is handed out when the callback returns",
+                ));
+            }
             // Another thread is renewing: wait for its result, within the timeout.
             let generation = flight.generation;
             let deadline = now.saturating_add(inner.client.timeout() + WAIT_SLACK);
@@ -286,8 +300,10 @@ impl Session {
 
         flight.running = true;
         drop(flight);
+        RENEWING.with(|r| r.borrow_mut().push(self.id()));
         let mut guard = FlightGuard {
             inner,
+            id: self.id(),
             result: None,
         };
         let outcome = self.renew();
@@ -361,10 +377,9 @@ impl Session {
                         save_error = Some(e);
                     }
                 }
-                let callback = lock(&inner.on_rotate).clone();
-                if let Some(callback) = callback {
-                    callback(&inner.company_id, new);
-                }
+                inner
+                    .on_rotate
+                    .call(|callback| callback(&inner.company_id, new));
             }
         }
         let received_unix = timestamp::now_unix() - tokens.received_at().elapsed().as_secs() as i64;
@@ -433,11 +448,24 @@ struct Renewed {
 /// and wakes the waiters.
 struct FlightGuard<'a> {
     inner: &'a Inner,
+    id: usize,
     result: Option<Result<()>>,
+}
+
+thread_local! {
+    /// The sessions this thread is renewing right now (a refresh-token callback runs
+    /// during a renewal and must not wait for it).
+    static RENEWING: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Drop for FlightGuard<'_> {
     fn drop(&mut self) {
+        RENEWING.with(|r| {
+            let mut r = r.borrow_mut();
+            if let Some(i) = r.iter().rposition(|id| *id == self.id) {
+                r.remove(i);
+            }
+        });
         let result = self.result.take().unwrap_or_else(|| {
             Err(Error::new(
                 ErrorKind::Internal,

@@ -260,3 +260,34 @@ fn the_session_keeps_its_client_alive() {
     assert!(Session::new(None, "", "x").is_err());
     assert!(Session::new(None, "c", "a b").is_err());
 }
+
+#[test]
+fn asking_for_a_token_inside_the_rotation_callback_fails_at_once() {
+    let mock = MockServer::start();
+    mock.configure(json!({"rotate": true})).unwrap();
+    let s = session(&mock, "c-100");
+    let inner_result: Arc<Mutex<Option<alfaview_auth::Error>>> = Arc::default();
+    {
+        let s2 = s.clone();
+        let inner_result = inner_result.clone();
+        s.on_refresh_token(Some(Arc::new(move |_: &str, _: &alfaview_auth::Secret| {
+            *inner_result.lock().unwrap() = s2.access_token().err();
+        })));
+    }
+    let start = Instant::now();
+    s.access_token().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    let err = inner_result
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the inner call failed");
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.message().contains("callback"), "{err}");
+    // The callback holds a clone of the session: remove it so both can be dropped.
+    s.on_refresh_token(None);
+}

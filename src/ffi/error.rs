@@ -84,7 +84,7 @@ fn c_text(s: &str) -> CString {
 pub(crate) fn set_last_error(e: &Error) -> av_status {
     LAST_ERROR.with(|last| {
         let mut last = last.borrow_mut();
-        last.message = c_text(&e.to_string());
+        last.message = c_text(e.message());
         last.api_status = c_text(e.api_status().unwrap_or(""));
         last.request_id = c_text(e.request_id().unwrap_or(""));
         last.http_status = i32::from(e.http_status());
@@ -103,8 +103,9 @@ fn last_error_field(pick: fn(&LastError) -> *const c_char) -> *const c_char {
 }
 
 /// The message of the last failed call on this thread, in plain words (it names the
-/// argument for `AV_ERR_INVALID_ARGUMENT`). Never NULL; "" when none. Valid until the next
-/// failing call on this thread. Never contains a secret.
+/// argument for `AV_ERR_INVALID_ARGUMENT`); the server's status and the request id are
+/// in `av_last_error_api_status` and `av_last_error_request_id`. Never NULL; "" when
+/// none. Valid until the next failing call on this thread. Never contains a secret.
 #[no_mangle]
 pub extern "C" fn av_last_error_message() -> *const c_char {
     panic::boundary("av_last_error_message", || {

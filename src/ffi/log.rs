@@ -16,13 +16,19 @@ unsafe impl Send for UserData {}
 unsafe impl Sync for UserData {}
 
 /// Sends the library's log messages up to `max_level` (1 error, 2 warn, 3 info,
-/// 4 debug, 5 trace) to `cb`. `cb` NULL turns logging off. Messages never contain a
-/// secret. The callback may be called from any thread, until it is replaced or turned off.
+/// 4 debug, 5 trace) to `cb`. `cb` NULL or `max_level` below 1 turns logging off.
+/// Messages never contain a secret. The callback may be called from any thread. When this
+/// function returns, no call of the previous callback is still under way on another
+/// thread, so its `user_data` may be freed.
 #[no_mangle]
 pub extern "C" fn av_set_log_callback(cb: av_log_cb, user_data: *mut c_void, max_level: i32) {
     panic::boundary("av_set_log_callback", || {
         let level = match max_level {
-            i32::MIN..=1 => Level::Error,
+            i32::MIN..=0 => {
+                log::set_sink(None, Level::Error);
+                return;
+            }
+            1 => Level::Error,
             2 => Level::Warn,
             3 => Level::Info,
             4 => Level::Debug,

@@ -117,7 +117,11 @@ unsafe impl Sync for UserData {}
 
 /// Calls `cb(user_data, company_id, new_refresh_token)` whenever the server rotates the
 /// refresh token (NULL `cb` removes the callback). Persist the new token there: it
-/// replaces the old one, which the server may no longer accept.
+/// replaces the old one, which the server may no longer accept. When this function
+/// returns, no call of the previous callback is under way on another thread. Keep the
+/// callback quick: other threads asking for a token wait for it (at most the client's
+/// timeout plus one second). Asking this session for a token from inside the callback
+/// fails at once with `AV_ERR_INVALID_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn av_session_on_refresh_token(
     s: *mut av_session,
