@@ -12,7 +12,7 @@ TARGET_DIR := target/debug
 LIB := $(TARGET_DIR)/libalfaview_auth.so
 MOCK := $(TARGET_DIR)/alfaview-mock
 
-.PHONY: all build header header-check deps test test-rust test-abi test-c test-os-store test-cpp test-python test-csharp lint demo bench clean
+.PHONY: all build header header-check deps test test-rust test-abi test-c test-os-store test-cpp test-python test-csharp test-bindings lint demo bench clean
 
 all: build
 
@@ -32,7 +32,7 @@ header-check:
 deps:
 	@scripts/deps.sh
 
-test: deps header-check lint test-rust test-abi test-c test-os-store test-cpp test-python test-csharp
+test: deps header-check lint test-rust test-abi test-c test-os-store test-cpp test-python test-csharp test-bindings
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -56,6 +56,10 @@ test-python: build
 
 test-csharp: build
 	bindings/csharp/test.sh
+
+## Every exported function is used by every binding.
+test-bindings: build
+	scripts/check-bindings.sh
 
 ## cargo fmt and clippy, warnings as errors.
 lint:
