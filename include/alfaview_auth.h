@@ -27,6 +27,11 @@
 #include <stdint.h>
 
 /**
+ * How many times a transient failure is retried unless set otherwise.
+ */
+#define DEFAULT_MAX_RETRIES 2
+
+/**
  * The longest app id accepted.
  */
 #define MAX_APP_ID_LEN 64
@@ -186,8 +191,9 @@ extern "C" {
 
 /**
  * The message of the last failed call on this thread, in plain words (it names the
- * argument for `AV_ERR_INVALID_ARGUMENT`). Never NULL; "" when none. Valid until the next
- * failing call on this thread. Never contains a secret.
+ * argument for `AV_ERR_INVALID_ARGUMENT`); the server's status and the request id are
+ * in `av_last_error_api_status` and `av_last_error_request_id`. Never NULL; "" when
+ * none. Valid until the next failing call on this thread. Never contains a secret.
  */
 const char *av_last_error_message(void);
 
@@ -273,6 +279,22 @@ av_status av_client_builder_set_ca_file(av_client_builder *b, const char *pem_pa
  * Sets the `User-Agent` header (default `alfaview-auth/<version>`).
  */
 av_status av_client_builder_set_user_agent(av_client_builder *b, const char *ua);
+
+/**
+ * How many times a transient failure is retried (default 2; 0 turns retries off): a
+ * connection that could not be made (the request was never sent), HTTP 502, 503 and 504,
+ * and 429 (after its `Retry-After`, up to 30 s). Retries back off exponentially with
+ * jitter and stay within the whole-request timeout; the last error is reported, with the
+ * number of attempts in its message. Nothing else is retried.
+ */
+av_status av_client_builder_set_max_retries(av_client_builder *b, uint32_t retries);
+
+/**
+ * The largest reply to an API call (`av_client_call`, `av_session_call`) accepted, in
+ * bytes (default 16 MiB; at least 1). A larger reply fails with `AV_ERR_PROTOCOL` without
+ * being read whole. Sign-in and refresh replies are always limited to 1 MiB.
+ */
+av_status av_client_builder_set_max_reply_bytes(av_client_builder *b, size_t bytes);
 
 /**
  * Builds a client from the builder's settings into `*out` (free it with
@@ -418,7 +440,11 @@ av_status av_session_set_refresh_margin_s(av_session *s, uint32_t seconds);
 /**
  * Calls `cb(user_data, company_id, new_refresh_token)` whenever the server rotates the
  * refresh token (NULL `cb` removes the callback). Persist the new token there: it
- * replaces the old one, which the server may no longer accept.
+ * replaces the old one, which the server may no longer accept. When this function
+ * returns, no call of the previous callback is under way on another thread. Keep the
+ * callback quick: other threads asking for a token wait for it (at most the client's
+ * timeout plus one second). Asking this session for a token from inside the callback
+ * fails at once with `AV_ERR_INVALID_ARGUMENT`.
  */
 av_status av_session_on_refresh_token(av_session *s, av_refresh_token_cb cb, void *user_data);
 
@@ -483,8 +509,10 @@ av_status av_session_new_with_store(const av_client *c,
 
 /**
  * Sends the library's log messages up to `max_level` (1 error, 2 warn, 3 info,
- * 4 debug, 5 trace) to `cb`. `cb` NULL turns logging off. Messages never contain a
- * secret. The callback may be called from any thread, until it is replaced or turned off.
+ * 4 debug, 5 trace) to `cb`. `cb` NULL or `max_level` below 1 turns logging off.
+ * Messages never contain a secret. The callback may be called from any thread. When this
+ * function returns, no call of the previous callback is still under way on another
+ * thread, so its `user_data` may be freed.
  */
 void av_set_log_callback(av_log_cb cb, void *user_data, int32_t max_level);
 

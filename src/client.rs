@@ -20,8 +20,11 @@ pub const DEFAULT_BASE_URL: &str = "https://apis.alfaview.com/json/v1/";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
 /// The largest sign-in or refresh reply accepted.
 pub const MAX_AUTH_REPLY_BYTES: usize = 1 << 20;
-/// The largest reply to an API call accepted.
+/// The largest reply to an API call accepted unless set otherwise (also the largest
+/// request body accepted).
 pub const MAX_CALL_REPLY_BYTES: usize = 16 << 20;
+/// How many times a transient failure is retried unless set otherwise.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// The longest string argument accepted.
 pub const MAX_ARGUMENT_BYTES: usize = 64 << 10;
 
@@ -42,6 +45,8 @@ pub struct ClientBuilder {
     timeout: std::result::Result<Duration, Error>,
     ca_roots: std::result::Result<Vec<CertificateDer<'static>>, Error>,
     user_agent: Option<HeaderValue>,
+    max_retries: u32,
+    max_call_reply_bytes: usize,
 }
 
 impl Default for ClientBuilder {
@@ -77,6 +82,8 @@ impl ClientBuilder {
             timeout,
             ca_roots,
             user_agent: None,
+            max_retries: DEFAULT_MAX_RETRIES,
+            max_call_reply_bytes: MAX_CALL_REPLY_BYTES,
         }
     }
 
@@ -113,6 +120,26 @@ impl ClientBuilder {
         Ok(self)
     }
 
+    /// How many times a transient failure is retried (default 2; 0 turns retries off):
+    /// a connection that could not be made, HTTP 502/503/504, and 429 (after its
+    /// `Retry-After`, up to 30 s). Retries back off exponentially with jitter and stay
+    /// within the whole-request timeout. Nothing else is retried.
+    pub fn max_retries(&mut self, retries: u32) -> &mut Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The largest reply to an API call accepted (default 16 MiB); larger replies fail
+    /// with [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) without being read whole.
+    /// Sign-in and refresh replies are always limited to 1 MiB.
+    pub fn max_reply_bytes(&mut self, bytes: usize) -> Result<&mut Self> {
+        if bytes == 0 {
+            return Err(Error::invalid_argument("bytes", "must be at least 1"));
+        }
+        self.max_call_reply_bytes = bytes;
+        Ok(self)
+    }
+
     /// A client with these settings. The builder stays usable.
     pub fn build(&self) -> Result<Client> {
         let (url, name) = &self.base_url;
@@ -127,9 +154,11 @@ impl ClientBuilder {
             timeout,
             extra_roots,
             user_agent,
+            max_retries: self.max_retries,
         })?;
         Ok(Client {
             transport: Arc::new(transport),
+            max_call_reply_bytes: self.max_call_reply_bytes,
         })
     }
 }
@@ -139,6 +168,7 @@ impl ClientBuilder {
 #[derive(Clone)]
 pub struct Client {
     transport: Arc<Transport>,
+    max_call_reply_bytes: usize,
 }
 
 impl std::fmt::Debug for Client {
@@ -255,7 +285,8 @@ impl Client {
             reply.status,
             &reply.body,
             &request_id,
-        )?;
+        )
+        .map_err(|e| reply.annotate(e))?;
         let meta = ReplyMeta {
             set_cookies: reply
                 .headers
@@ -300,9 +331,10 @@ impl Client {
             body,
             None,
             &request_id,
-            MAX_CALL_REPLY_BYTES,
+            self.max_call_reply_bytes,
         )?;
-        protocol::read_reply(Endpoint::Call, reply.status, &reply.body, &request_id)?;
+        protocol::read_reply(Endpoint::Call, reply.status, &reply.body, &request_id)
+            .map_err(|e| reply.annotate(e))?;
         String::from_utf8(reply.body).map_err(|_| {
             Error::protocol("the reply is not valid UTF-8")
                 .with_http_status(reply.status)

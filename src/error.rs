@@ -102,6 +102,11 @@ impl Error {
         self
     }
 
+    pub(crate) fn with_suffix(mut self, suffix: &str) -> Error {
+        self.message.push_str(suffix);
+        self
+    }
+
     pub(crate) fn with_http_status(mut self, status: u16) -> Error {
         self.http_status = status;
         self

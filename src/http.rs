@@ -24,6 +24,7 @@ pub(crate) struct TransportConfig {
     pub timeout: Duration,
     pub extra_roots: Vec<CertificateDer<'static>>,
     pub user_agent: HeaderValue,
+    pub max_retries: u32,
 }
 
 /// A reply that arrived in full.
@@ -35,9 +36,20 @@ pub(crate) struct Reply {
     pub received_unix: i64,
     /// The lifetime clock when the reply's head arrived.
     pub received_at: clock::Instant,
+    /// How many attempts it took (more than 1 after retries).
+    pub attempts: u32,
 }
 
 impl Reply {
+    /// `e` with the attempt count, if there was more than one.
+    pub fn annotate(&self, e: Error) -> Error {
+        if self.attempts > 1 {
+            e.with_suffix(&format!(" (after {} attempts)", self.attempts))
+        } else {
+            e
+        }
+    }
+
     /// The reply's `Date` header as Unix seconds, if it has a valid one.
     pub fn server_date(&self) -> Option<i64> {
         let value = self.headers.get(reqwest::header::DATE)?.to_str().ok()?;
@@ -52,6 +64,7 @@ pub(crate) struct Transport {
     base: Url,
     timeout: Duration,
     user_agent: HeaderValue,
+    max_retries: u32,
 }
 
 impl Transport {
@@ -82,6 +95,7 @@ impl Transport {
             base: config.base,
             timeout: config.timeout,
             user_agent: config.user_agent,
+            max_retries: config.max_retries,
         })
     }
 
@@ -97,7 +111,8 @@ impl Transport {
 
     /// POSTs a JSON `body` to `path` (relative to the base URL, already validated) and
     /// reads the whole reply, refusing one larger than `max_reply_bytes`. `cookie` is sent
-    /// as the `Cookie` header. Errors carry `request_id`.
+    /// as the `Cookie` header. Transient failures are retried (see [`Retry`]) within the
+    /// whole-request timeout, which covers every attempt. Errors carry `request_id`.
     pub fn post(
         &self,
         path: &str,
@@ -110,25 +125,79 @@ impl Transport {
             .base
             .join(path)
             .map_err(|e| Error::invalid_argument("service_method", e))?;
-        let mut request = self
-            .http
-            .post(url)
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header(USER_AGENT, self.user_agent.clone())
-            .body(body);
-        if let Some(cookie) = cookie {
-            let mut value = HeaderValue::from_str(cookie.expose()).map_err(|_| {
-                Error::invalid_argument("refresh_token", "is not a valid cookie value")
-            })?;
-            value.set_sensitive(true);
-            request = request.header(COOKIE, value);
+        let cookie = match cookie {
+            Some(cookie) => {
+                let mut value = HeaderValue::from_str(cookie.expose()).map_err(|_| {
+                    Error::invalid_argument("refresh_token", "is not a valid cookie value")
+                })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        let body = bytes::Bytes::from(body);
+        let deadline = std::time::Instant::now() + self.timeout;
+        let mut attempt = 1u32;
+        loop {
+            let mut request = self
+                .http
+                .post(url.clone())
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .header(ACCEPT, HeaderValue::from_static("application/json"))
+                .header(USER_AGENT, self.user_agent.clone())
+                .body(body.clone());
+            if let Some(cookie) = &cookie {
+                request = request.header(COOKIE, cookie.clone());
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let outcome = self.exchange(request, left, max_reply_bytes);
+            let retry = match &outcome {
+                Ok(reply) => Retry::after_reply(reply),
+                Err(e) => Retry::after_error(e),
+            };
+            let pause = retry.and_then(|wait| {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                let pause = wait.unwrap_or_else(|| backoff(attempt));
+                (attempt <= self.max_retries && pause < left).then_some(pause)
+            });
+            match pause {
+                Some(pause) => {
+                    std::thread::sleep(pause);
+                    attempt += 1;
+                }
+                None => {
+                    return outcome
+                        .map(|mut reply| {
+                            reply.attempts = attempt;
+                            reply
+                        })
+                        .map_err(|e| {
+                            let status = e.http_status();
+                            let e = if attempt > 1 {
+                                e.with_suffix(&format!(" (after {attempt} attempts)"))
+                            } else {
+                                e
+                            };
+                            e.with_request_id(request_id).with_http_status(status)
+                        })
+                }
+            }
         }
+    }
+
+    /// One attempt, limited to `time_left`.
+    fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+        time_left: Duration,
+        max_reply_bytes: usize,
+    ) -> Result<Reply> {
         let exchange = async {
             let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
             let received_unix = timestamp::now_unix();
             let received_at = clock::Instant::now();
             let status = response.status().as_u16();
+            // A reply's head has arrived: errors from here on carry its status.
             if let Some(len) = response.content_length() {
                 if len > max_reply_bytes as u64 {
                     return Err(too_large(len, max_reply_bytes).with_http_status(status));
@@ -140,16 +209,15 @@ impl Transport {
                     .map_or(4096, |l| l as usize)
                     .min(max_reply_bytes),
             );
-            while let Some(chunk) = response
-                .chunk()
-                .await
-                .map_err(|e| self.transport_error(&e))?
-            {
+            loop {
+                let chunk = response
+                    .chunk()
+                    .await
+                    .map_err(|e| self.transport_error(&e).with_http_status(status))?;
+                let Some(chunk) = chunk else { break };
                 if body.len() + chunk.len() > max_reply_bytes {
-                    return Err(too_large(
-                        (body.len() + chunk.len()) as u64,
-                        max_reply_bytes,
-                    ));
+                    let seen = (body.len() + chunk.len()) as u64;
+                    return Err(too_large(seen, max_reply_bytes).with_http_status(status));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -160,12 +228,13 @@ impl Transport {
                 body,
                 received_unix,
                 received_at,
+                attempts: 1,
             })
         };
-        let outcome = self
+        match self
             .runtime
-            .block_on(async { tokio::time::timeout(self.timeout, exchange).await });
-        match outcome {
+            .block_on(async { tokio::time::timeout(time_left, exchange).await })
+        {
             Ok(result) => result,
             Err(_elapsed) => Err(Error::new(
                 ErrorKind::Timeout,
@@ -176,10 +245,6 @@ impl Transport {
                 ),
             )),
         }
-        .map_err(|e| {
-            let status = e.http_status();
-            e.with_request_id(request_id).with_http_status(status)
-        })
     }
 
     fn host_port(&self) -> String {
@@ -219,6 +284,81 @@ impl Transport {
             format!("the request to {target} failed: {cause}"),
         )
     }
+}
+
+/// Whether and when to try again. Retried: a connection that could not be made (the
+/// request was never sent), and HTTP 502, 503, 504 and 429. Nothing else: a request that
+/// reached the server may have been acted on (a refresh may have rotated the token).
+struct Retry;
+
+/// The longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+impl Retry {
+    /// `Some(None)`: retry after the usual backoff; `Some(Some(d))`: after `d`.
+    fn after_reply(reply: &Reply) -> Option<Option<Duration>> {
+        match reply.status {
+            502..=504 => Some(None),
+            429 => Some(Some(
+                retry_after(&reply.headers)
+                    .unwrap_or(Duration::from_secs(1))
+                    .min(MAX_RETRY_AFTER),
+            )),
+            _ => None,
+        }
+    }
+
+    fn after_error(e: &Error) -> Option<Option<Duration>> {
+        (e.kind() == ErrorKind::Network
+            && e.http_status() == 0
+            && e.message().starts_with("could not connect"))
+        .then_some(None)
+    }
+}
+
+/// A `Retry-After` header: seconds, or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = timestamp::parse_http_date(value)?;
+    Some(Duration::from_secs(
+        u64::try_from(at - timestamp::now_unix()).unwrap_or(0),
+    ))
+}
+
+/// Exponential backoff with jitter: about 100 ms, 200 ms, 400 ms ... (each between half
+/// and all of that), at most 5 s.
+fn backoff(attempt: u32) -> Duration {
+    let full = Duration::from_millis(100u64 << attempt.saturating_sub(1).min(6))
+        .min(Duration::from_secs(5));
+    full / 2 + full.mul_f64(jitter() / 2.0)
+}
+
+/// A number in [0, 1): spreads retries of many clients apart; not for secrets.
+fn jitter() -> f64 {
+    use std::cell::Cell;
+    use std::hash::{BuildHasher, Hasher};
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+            h.finish() | 1
+        });
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    })
 }
 
 fn too_large(len: u64, limit: usize) -> Error {

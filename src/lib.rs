@@ -37,8 +37,8 @@ pub mod timestamp;
 mod tokens;
 
 pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ENV_API_URL, ENV_CA_FILE,
-    ENV_TIMEOUT_MS, MAX_ARGUMENT_BYTES, MAX_AUTH_REPLY_BYTES, MAX_CALL_REPLY_BYTES,
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ENV_API_URL,
+    ENV_CA_FILE, ENV_TIMEOUT_MS, MAX_ARGUMENT_BYTES, MAX_AUTH_REPLY_BYTES, MAX_CALL_REPLY_BYTES,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use secret::Secret;

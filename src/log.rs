@@ -16,10 +16,12 @@ pub enum Level {
 }
 
 /// Where log messages go.
-pub type Sink = Arc<dyn Fn(Level, &str) + Send + Sync>;
+pub type Sink = Arc<SinkFn>;
+/// The function behind a [`Sink`].
+pub type SinkFn = dyn Fn(Level, &str) + Send + Sync;
 
 static MAX_LEVEL: AtomicI32 = AtomicI32::new(0);
-static SINK: CallbackSlot<dyn Fn(Level, &str) + Send + Sync> = CallbackSlot::new();
+static SINK: CallbackSlot<SinkFn> = CallbackSlot::new();
 
 /// Sends messages up to `max_level` to `sink`; `None` turns logging off. Returns once no
 /// call of the previous sink is under way (on another thread).

@@ -34,7 +34,9 @@ const WAIT_SLACK: Duration = Duration::from_secs(1);
 
 /// Told `(company_id, new_refresh_token)` when the server rotates the refresh token, on
 /// the thread that refreshed, before the new access token is handed out.
-pub type RefreshTokenCallback = Arc<dyn Fn(&str, &Secret) + Send + Sync>;
+pub type RefreshTokenCallback = Arc<RefreshTokenFn>;
+/// The function behind a [`RefreshTokenCallback`].
+pub type RefreshTokenFn = dyn Fn(&str, &Secret) + Send + Sync;
 
 /// An access token that keeps itself fresh. Cheap to clone (clones share the token),
 /// safe to use from many threads at once.
@@ -51,7 +53,7 @@ struct Inner {
     cache: RwLock<Option<Arc<Cached>>>,
     flight: Mutex<Flight>,
     flight_done: Condvar,
-    on_rotate: CallbackSlot<dyn Fn(&str, &Secret) + Send + Sync>,
+    on_rotate: CallbackSlot<RefreshTokenFn>,
     /// Where the pair is shared with other processes, if anywhere.
     store: Option<Arc<dyn PairStore>>,
     /// A rotated refresh token that the store failed to save: newer than the stored one,

@@ -226,7 +226,13 @@ fn calls_add_access_info_and_report_expired_tokens() {
 #[test]
 fn faults_map_to_defined_errors() {
     let mock = MockServer::start();
-    let client = client_for(&mock);
+    // No retries: each fault's own error is what is checked here (tests/retry.rs has those).
+    let client = Client::builder()
+        .base_url(&mock.base_url())
+        .unwrap()
+        .max_retries(0)
+        .build()
+        .unwrap();
     let cases: &[(Value, ErrorKind)] = &[
         (json!({"kind": "status", "status": 503}), ErrorKind::Http),
         (

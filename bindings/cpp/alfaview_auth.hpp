@@ -9,7 +9,8 @@
 //     copy wiped afterwards) and come out as std::string (the library's copy is freed
 //     with av_string_free at once, also when an exception is on its way);
 //   - callbacks (refresh-token rotation, log) are std::function objects owned by this
-//     binding; no C++ exception ever crosses into the C library.
+//     binding, and an application's token store is a pair_store subclass the session
+//     shares ownership of; no C++ exception ever crosses into the C library.
 //
 // Link with -lalfaview_auth. Nothing here needs more than C++17 and the standard library.
 
@@ -21,6 +22,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <limits>
@@ -345,6 +347,41 @@ inline std::exception_ptr &pending_callback_exception() noexcept {
     return pending;
 }
 
+/// An exception a pair_store method threw on this thread during the current call into
+/// the library (the trampoline returned AV_ERR_STORAGE instead): kept here so that the
+/// storage_error the call ends with can carry its message and nest it.
+inline std::exception_ptr &pending_store_exception() noexcept {
+    static thread_local std::exception_ptr pending;
+    return pending;
+}
+
+/// Records the exception being handled as this thread's pending store exception (the
+/// first one of a call wins). Never throws.
+inline void record_store_exception() noexcept {
+    std::exception_ptr &pending = pending_store_exception();
+    if (!pending) pending = std::current_exception();
+}
+
+/// Gives one call into the library its own pending-exception slots on this thread and
+/// puts back the enclosing call's when it ends (a callback may itself call into the
+/// library, e.g. a pair_store that reads another session's token).
+class callback_scope {
+public:
+    callback_scope() noexcept
+        : callback_(std::exchange(pending_callback_exception(), nullptr)),
+          store_(std::exchange(pending_store_exception(), nullptr)) {}
+    callback_scope(const callback_scope &) = delete;             ///< Not copyable.
+    callback_scope &operator=(const callback_scope &) = delete;  ///< Not copyable.
+    ~callback_scope() {
+        pending_callback_exception() = std::move(callback_);
+        pending_store_exception() = std::move(store_);
+    }
+
+private:
+    std::exception_ptr callback_;
+    std::exception_ptr store_;
+};
+
 /// Rethrows (and clears) the exception a callback threw during the last C call.
 inline void rethrow_callback_exception() {
     std::exception_ptr &pending = pending_callback_exception();
@@ -355,16 +392,49 @@ inline void rethrow_callback_exception() {
     }
 }
 
-/// Calls the C function in `f` (returning av_status) and throws on failure; an exception
-/// a callback threw meanwhile (on this thread) wins over the library's status.
+/// The what() of the exception in `e`, for a message.
+inline std::string exception_message(const std::exception_ptr &e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception &x) {
+        return x.what();
+    } catch (...) {
+        return "an exception that is not a std::exception";
+    }
+}
+
+/// Called while the library's storage_error `lib` is being handled and a pair_store
+/// method threw on this thread: throws a storage_error with the library's message plus
+/// the store's, with the store's exception nested in it (std::rethrow_if_nested).
+[[noreturn]] inline void throw_store_failure(const error &lib) {
+    std::exception_ptr store = std::move(pending_store_exception());
+    pending_store_exception() = nullptr;
+    std::string message = std::string(lib.what()) + ": " + exception_message(store);
+    try {
+        std::rethrow_exception(store);
+    } catch (...) {
+        std::throw_with_nested(storage_error(alfaview::status::storage, message,
+                                             lib.api_status(), lib.request_id(),
+                                             lib.http_status()));
+    }
+}
+
+/// Calls the C function in `f` (returning av_status) and throws on failure. An exception
+/// a refresh-token callback threw meanwhile (on this thread) wins over the library's
+/// status; an exception a pair_store method threw is folded into the storage_error the
+/// library reports for it.
 template <typename F>
 inline void call_with_callbacks(F &&f) {
-    pending_callback_exception() = nullptr;
+    const callback_scope scope;
     const av_status rc = f();
     if (rc != AV_OK) {
         // Read the last error before anything else can overwrite it.
         try {
             throw_last_error(rc);
+        } catch (const error &e) {
+            if (pending_callback_exception()) rethrow_callback_exception();
+            if (rc == AV_ERR_STORAGE && pending_store_exception()) throw_store_failure(e);
+            throw;
         } catch (...) {
             if (pending_callback_exception()) rethrow_callback_exception();
             throw;
@@ -609,6 +679,17 @@ inline client client_builder::build() const {
     return client(out);
 }
 
+namespace detail {
+
+/// The handle of `c` for a session; throws invalid_argument_error if `c` was moved from
+/// (the C library would read NULL as "the default client" and quietly use that instead).
+inline const av_client *session_client(const client &c) {
+    if (!c) throw_error(alfaview::status::invalid_argument, "c: the client was moved from");
+    return c.native_handle();
+}
+
+}  // namespace detail
+
 // ======================================================================================
 // One-shot refresh
 // ======================================================================================
@@ -637,6 +718,215 @@ inline access_token_info refresh(std::string_view company_id, std::string_view r
 }
 
 // ======================================================================================
+// Token store
+// ======================================================================================
+
+/// What a token store keeps: a company id and the refresh token tied to it (both
+/// ordinary strings: treat refresh_token as a secret).
+struct token_pair {
+    std::string company_id;     ///< The company the refresh token is for.
+    std::string refresh_token;  ///< The refresh token (a secret).
+
+    /// Member-wise equality.
+    friend bool operator==(const token_pair &a, const token_pair &b) noexcept {
+        return a.company_id == b.company_id && a.refresh_token == b.refresh_token;
+    }
+    /// Member-wise inequality.
+    friend bool operator!=(const token_pair &a, const token_pair &b) noexcept {
+        return !(a == b);
+    }
+};
+
+/// The library's own token store: the operating system's protected store where there is
+/// one (Keychain, Windows Credential Manager, Secret Service), otherwise a file only the
+/// user can read (`$XDG_DATA_HOME/alfaview-auth/<app_id>.json`). The environment variable
+/// ALFAVIEW_TOKEN_STORE chooses explicitly, read at every call: `os`, `file` or
+/// `file:<directory>`.
+///
+/// An `app_id` names one entry: 1 to 64 characters from letters, digits, '.', '_' and
+/// '-', starting with a letter or digit (anything else throws invalid_argument_error).
+/// Failures of the store itself throw storage_error.
+namespace store {
+
+/// Saves (replaces) the pair for `app_id` (`av_store_save`). Atomic: a crash leaves the
+/// old pair or the new one, never a torn one.
+inline void save(std::string_view app_id, std::string_view company_id,
+                 std::string_view refresh_token) {
+    const detail::c_arg a(app_id, "app_id"), c(company_id, "company_id"),
+        r(refresh_token, "refresh_token");
+    detail::check(av_store_save(a.get(), c.get(), r.get()));
+}
+
+/// Saves (replaces) `pair` for `app_id`; see save(app_id, company_id, refresh_token).
+inline void save(std::string_view app_id, const token_pair &pair) {
+    save(app_id, pair.company_id, pair.refresh_token);
+}
+
+/// The pair stored for `app_id` (`av_store_load`). Throws not_found_error if nothing is
+/// stored; storage_error if the store failed, the entry is corrupt, or the file is
+/// readable by other users (the message names the file and the fix).
+inline token_pair load(std::string_view app_id) {
+    const detail::c_arg a(app_id, "app_id");
+    detail::c_out_string company, token;
+    detail::check(av_store_load(a.get(), company.out(), token.out()));
+    token_pair pair;
+    pair.company_id = company.str();
+    pair.refresh_token = token.str();
+    return pair;
+}
+
+/// Deletes the pair stored for `app_id` (`av_store_delete`); deleting what is not there
+/// is not an error.
+inline void remove(std::string_view app_id) {
+    const detail::c_arg a(app_id, "app_id");
+    detail::check(av_store_delete(a.get()));
+}
+
+}  // namespace store
+
+/// A store the application provides for a session's pair, e.g. on Redis, Vault or a
+/// database shared by a fleet of hosts (see session::with_store()). Subclass it and
+/// override load() and save(); override lock() and unlock() when several processes or
+/// hosts share the entry.
+///
+/// For each renewal of the access token the session calls, on the renewing thread:
+/// lock(), then load() (another host may have rotated the token since) or, if saving a
+/// rotated token failed last time, save() first; then, after the server rotated the
+/// token, save(); then unlock(), also when a step failed. load() is also called once when
+/// the session is created. The library never calls two of these at once for one session,
+/// but a store shared by several sessions may be called from several threads at once.
+///
+/// An exception thrown by load(), save() or lock() does not enter the C library: the step
+/// fails with AV_ERR_STORAGE and the session's call throws storage_error, whose what()
+/// ends with the exception's what() and which nests the exception
+/// (std::rethrow_if_nested). An exception from unlock() is dropped.
+class pair_store {
+public:
+    virtual ~pair_store() = default;
+
+    /// The stored pair; std::nullopt if there is none (the session then reports
+    /// not_found_error). Each string must be at most 65536 bytes with no NUL byte, or the
+    /// step fails with storage_error.
+    virtual std::optional<token_pair> load() = 0;
+
+    /// Replaces the stored pair, atomically (a reader sees the old pair or the new one).
+    virtual void save(const token_pair &pair) = 0;
+
+    /// Takes the entry's lock, exclusive among everyone sharing the entry, waiting at
+    /// most `timeout`; throws if the lock could not be had. The default does nothing.
+    virtual void lock(std::chrono::milliseconds timeout) { (void)timeout; }
+
+    /// Releases the lock lock() took. The default does nothing.
+    virtual void unlock() {}
+
+protected:
+    pair_store() = default;
+    pair_store(const pair_store &) = default;             ///< For subclasses.
+    pair_store &operator=(const pair_store &) = default;  ///< For subclasses.
+};
+
+namespace detail {
+
+/// Wipes a std::string's characters when it goes away (a copy of a refresh token).
+class wipe_on_exit {
+public:
+    explicit wipe_on_exit(std::string &s) noexcept : s_(s) {}
+    wipe_on_exit(const wipe_on_exit &) = delete;             ///< Not copyable.
+    wipe_on_exit &operator=(const wipe_on_exit &) = delete;  ///< Not copyable.
+    ~wipe_on_exit() { wipe(s_.data(), s_.size()); }
+
+private:
+    std::string &s_;
+};
+
+/// The av_store_callbacks of a pair_store (user_data is the pair_store). Every function
+/// is noexcept: an exception becomes AV_ERR_STORAGE and is kept for the binding to
+/// report (record_store_exception).
+struct store_trampolines {
+    /// Copies `value` with its NUL into `buf` (`size` bytes), or throws storage_error if
+    /// it does not fit or holds a NUL byte (it would be cut short).
+    static void copy_out(const std::string &value, char *buf, std::size_t size,
+                         const char *what) {
+        if (!buf || size == 0) {
+            throw storage_error(alfaview::status::storage,
+                                std::string("pair_store::load(): no buffer for the ") + what);
+        }
+        if (value.size() >= size) {
+            throw storage_error(alfaview::status::storage,
+                                std::string("pair_store::load() returned a ") + what + " of " +
+                                    std::to_string(value.size()) + " bytes; at most " +
+                                    std::to_string(size - 1) + " fit");
+        }
+        if (value.find('\0') != std::string::npos) {
+            throw storage_error(alfaview::status::storage,
+                                std::string("pair_store::load() returned a ") + what +
+                                    " that contains a NUL byte");
+        }
+        std::memcpy(buf, value.data(), value.size());
+        buf[value.size()] = '\0';
+    }
+
+    static std::int32_t load(void *user_data, char *company_id, std::size_t company_id_size,
+                             char *refresh_token, std::size_t refresh_token_size) noexcept {
+        try {
+            std::optional<token_pair> pair = static_cast<pair_store *>(user_data)->load();
+            if (!pair) return static_cast<std::int32_t>(AV_ERR_NOT_FOUND);
+            const wipe_on_exit wipe_token(pair->refresh_token);
+            copy_out(pair->company_id, company_id, company_id_size, "company id");
+            copy_out(pair->refresh_token, refresh_token, refresh_token_size, "refresh token");
+            return static_cast<std::int32_t>(AV_OK);
+        } catch (...) {
+            record_store_exception();
+            return static_cast<std::int32_t>(AV_ERR_STORAGE);
+        }
+    }
+
+    static std::int32_t save(void *user_data, const char *company_id,
+                             const char *refresh_token) noexcept {
+        try {
+            token_pair pair;
+            const wipe_on_exit wipe_token(pair.refresh_token);
+            pair.company_id = company_id ? company_id : "";
+            pair.refresh_token = refresh_token ? refresh_token : "";
+            static_cast<pair_store *>(user_data)->save(pair);
+            return static_cast<std::int32_t>(AV_OK);
+        } catch (...) {
+            record_store_exception();
+            return static_cast<std::int32_t>(AV_ERR_STORAGE);
+        }
+    }
+
+    static std::int32_t lock(void *user_data, std::uint32_t timeout_ms) noexcept {
+        try {
+            static_cast<pair_store *>(user_data)->lock(std::chrono::milliseconds(timeout_ms));
+            return static_cast<std::int32_t>(AV_OK);
+        } catch (...) {
+            record_store_exception();
+            return static_cast<std::int32_t>(AV_ERR_STORAGE);
+        }
+    }
+
+    static void unlock(void *user_data) noexcept {
+        try {
+            static_cast<pair_store *>(user_data)->unlock();
+        } catch (...) {
+        }
+    }
+
+    /// The callback table (the library copies it).
+    static av_store_callbacks table() noexcept {
+        av_store_callbacks cbs{};
+        cbs.load = &store_trampolines::load;
+        cbs.save = &store_trampolines::save;
+        cbs.lock = &store_trampolines::lock;
+        cbs.unlock = &store_trampolines::unlock;
+        return cbs;
+    }
+};
+
+}  // namespace detail
+
+// ======================================================================================
 // Session
 // ======================================================================================
 
@@ -659,8 +949,9 @@ public:
 
     /// A session on `c` (`av_session_new`). The session keeps the client's connection
     /// alive: `c` may be destroyed afterwards. Nothing is sent until a token is asked for.
+    /// A moved-from `c` throws invalid_argument_error.
     session(const client &c, std::string_view company_id, std::string_view refresh_token)
-        : session(c.native_handle(), company_id, refresh_token) {}
+        : session(detail::session_client(c), company_id, refresh_token) {}
 
     /// A session on the process-wide default client (the one alfaview::refresh() uses;
     /// `av_session_new` with a NULL client).
@@ -669,7 +960,36 @@ public:
 
     session(const session &) = delete;             ///< Move-only.
     session &operator=(const session &) = delete;  ///< Move-only.
-    /// Takes over `other`'s session and callback; `other` is left empty.
+    /// A session on the pair the library's token store holds for `app_id` (see
+    /// alfaview::store; `av_session_new_from_store`), on `c`. Throws not_found_error if
+    /// nothing is stored. Every renewal takes the entry's exclusive lock, re-reads the
+    /// stored pair (another process may have rotated it) and saves a rotated refresh
+    /// token before releasing the lock: processes sharing an app id never refresh with a
+    /// stale token nor lose a new one. If saving a rotated token fails, the call that
+    /// renewed throws storage_error (the new access token is cached all the same, and the
+    /// token is saved at the next renewal).
+    static session from_store(const client &c, std::string_view app_id) {
+        return from_store(detail::session_client(c), app_id);
+    }
+
+    /// from_store() on the process-wide default client.
+    static session from_store(std::string_view app_id) { return from_store(nullptr, app_id); }
+
+    /// A session on the pair held by the application's `store` (see pair_store;
+    /// `av_session_new_with_store`), on `c`. The pair is loaded now (not_found_error if
+    /// the store has none); each renewal then calls the store as pair_store describes.
+    /// The session shares ownership of `store`, which therefore lives at least as long as
+    /// the session. A null `store` throws invalid_argument_error.
+    static session with_store(const client &c, std::shared_ptr<pair_store> store) {
+        return with_store(detail::session_client(c), std::move(store));
+    }
+
+    /// with_store() on the process-wide default client.
+    static session with_store(std::shared_ptr<pair_store> store) {
+        return with_store(nullptr, std::move(store));
+    }
+
+    /// Takes over `other`'s session, callback and store; `other` is left empty.
     session(session &&other) noexcept = default;
     /// Frees this session (unregistering its callback first), then takes over
     /// `other`'s. Self-assignment is a no-op.
@@ -678,10 +998,12 @@ public:
             reset();
             h_ = std::move(other.h_);
             cell_ = std::move(other.cell_);
+            store_ = std::move(other.store_);
         }
         return *this;
     }
-    /// Unregisters the callback and frees the session (`av_session_free`).
+    /// Unregisters the callback and frees the session (`av_session_free`), then lets go
+    /// of its store.
     ~session() { reset(); }
 
     /// A valid access token (`av_session_access_token`): the cached one while it has
@@ -790,9 +1112,6 @@ public:
     /// a callback on it directly: on_refresh_token() owns that slot.
     av_session *native_handle() const noexcept { return h_.get(); }
 
-    // Later: a session made from the token store (av_session_new_from_store) will be a
-    // static factory here, built on the private constructor below.
-
 private:
     /// The refresh-token callback, in a heap cell whose address (the C user_data) stays
     /// put when the session object moves. The function itself sits behind a shared_ptr
@@ -807,6 +1126,29 @@ private:
         av_session *out = nullptr;
         detail::check(av_session_new(c, id.get(), r.get(), &out));
         h_.reset(out);
+    }
+
+    /// Takes ownership of `raw` and of the store its callbacks use (if any).
+    session(av_session *raw, std::shared_ptr<pair_store> store) noexcept
+        : h_(raw), store_(std::move(store)) {}
+
+    static session from_store(const av_client *c, std::string_view app_id) {
+        const detail::c_arg a(app_id, "app_id");
+        av_session *out = nullptr;
+        detail::check(av_session_new_from_store(c, a.get(), &out));
+        return session(out, nullptr);
+    }
+
+    static session with_store(const av_client *c, std::shared_ptr<pair_store> store) {
+        if (!store) {
+            detail::throw_error(alfaview::status::invalid_argument, "store: must not be null");
+        }
+        const av_store_callbacks cbs = detail::store_trampolines::table();
+        av_session *out = nullptr;
+        // The initial load runs inside: an exception from it is reported like any other.
+        detail::call_with_callbacks(
+            [&] { return av_session_new_with_store(c, &cbs, store.get(), &out); });
+        return session(out, std::move(store));
     }
 
     /// The C callback: forwards to the cell's function; never lets an exception out.
@@ -830,26 +1172,21 @@ private:
         }
     }
 
-    /// Unregisters the callback, then frees the session, then the cell: in that order,
-    /// so the library never calls into a freed cell.
+    /// Unregisters the callback, then frees the session, then the cell and the store: in
+    /// that order, so the library never calls into a freed cell or store.
     void reset() noexcept {
         if (h_ && cell_) av_session_on_refresh_token(h_.get(), nullptr, nullptr);
         h_.reset();
         cell_.reset();
+        store_.reset();
     }
 
     detail::handle<av_session, av_session_free> h_;
     std::unique_ptr<callback_cell> cell_;
+    /// The application's store whose address the C session holds as user_data (null
+    /// for other sessions); released after the C session is freed.
+    std::shared_ptr<pair_store> store_;
 };
-
-// ======================================================================================
-// Token store
-// ======================================================================================
-//
-// Later: av_store_save / av_store_load / av_store_delete become alfaview::store_save(),
-// store_load() (returning the company id and refresh token; not_found_error when
-// nothing is stored) and store_delete(), each a one-liner over detail::c_arg,
-// detail::c_out_string and detail::check, like alfaview::refresh() above.
 
 // ======================================================================================
 // Logging
@@ -872,8 +1209,12 @@ namespace detail {
 /// The process-wide log state behind set_log_callback(). Allocated once and never
 /// freed, so a library thread that logs during static destruction finds it intact.
 struct log_state {
-    std::mutex mutex;                            ///< Guards fn and the C registration.
+    std::mutex mutex;                            ///< Guards fn (the trampoline takes it).
     std::shared_ptr<const log_callback> fn;      ///< The current callback, or null.
+    /// Serialises set_log_callback() so fn and the C registration stay in step. The
+    /// trampoline never takes it: av_set_log_callback waits for calls under way on other
+    /// threads, which must be able to finish meanwhile.
+    std::mutex registration_mutex;
 
     static log_state &get() {
         static log_state *state = new log_state();
@@ -907,15 +1248,22 @@ struct log_state {
 /// The callback is process-wide (one for the whole program) and may be called from any
 /// thread, several at once: it must be thread-safe. It is kept in a static owned by this
 /// binding until replaced; a call in progress on another thread when it is replaced or
-/// turned off finishes with the old function (which stays alive until then). An
-/// exception thrown by the callback is caught and dropped.
+/// turned off finishes with the old function, and this function returns only once such
+/// calls have finished (the library waits for them), so what the old function used may
+/// be freed then. Do not call it from inside the log callback. An exception thrown by the
+/// callback is caught and dropped.
 inline void set_log_callback(log_callback cb, log_level max_level = log_level::info) {
     detail::log_state &state = detail::log_state::get();
-    std::shared_ptr<const log_callback> old;  // destroyed after the lock is released
-    std::lock_guard<std::mutex> lock(state.mutex);
-    old = std::move(state.fn);
-    if (cb) {
-        state.fn = std::make_shared<const log_callback>(std::move(cb));
+    // Declared first, so the old function is destroyed last, with no lock held.
+    std::shared_ptr<const log_callback> fn;
+    if (cb) fn = std::make_shared<const log_callback>(std::move(cb));
+    const bool on = static_cast<bool>(fn);
+    std::lock_guard<std::mutex> registering(state.registration_mutex);
+    {
+        std::lock_guard<std::mutex> lock(state.mutex);
+        std::swap(state.fn, fn);  // `fn` now holds the old function
+    }
+    if (on) {
         av_set_log_callback(&detail::log_state::trampoline, &state,
                             static_cast<std::int32_t>(max_level));
     } else {

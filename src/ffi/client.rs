@@ -90,6 +90,38 @@ pub unsafe extern "C" fn av_client_builder_set_user_agent(
     })
 }
 
+/// How many times a transient failure is retried (default 2; 0 turns retries off): a
+/// connection that could not be made (the request was never sent), HTTP 502, 503 and 504,
+/// and 429 (after its `Retry-After`, up to 30 s). Retries back off exponentially with
+/// jitter and stay within the whole-request timeout; the last error is reported, with the
+/// number of attempts in its message. Nothing else is retried.
+#[no_mangle]
+pub unsafe extern "C" fn av_client_builder_set_max_retries(
+    b: *mut av_client_builder,
+    retries: u32,
+) -> super::av_status {
+    panic::status("av_client_builder_set_max_retries", || {
+        let b = unsafe { handle_mut(b, "b") }?;
+        b.0.max_retries(retries);
+        Ok(())
+    })
+}
+
+/// The largest reply to an API call (`av_client_call`, `av_session_call`) accepted, in
+/// bytes (default 16 MiB; at least 1). A larger reply fails with `AV_ERR_PROTOCOL` without
+/// being read whole. Sign-in and refresh replies are always limited to 1 MiB.
+#[no_mangle]
+pub unsafe extern "C" fn av_client_builder_set_max_reply_bytes(
+    b: *mut av_client_builder,
+    bytes: usize,
+) -> super::av_status {
+    panic::status("av_client_builder_set_max_reply_bytes", || {
+        let b = unsafe { handle_mut(b, "b") }?;
+        b.0.max_reply_bytes(bytes)?;
+        Ok(())
+    })
+}
+
 /// Builds a client from the builder's settings into `*out` (free it with
 /// `av_client_free`). The builder stays valid and may build more clients.
 #[no_mangle]

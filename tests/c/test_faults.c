@@ -139,6 +139,7 @@ static void test_delay_and_hang(void) {
     unsetenv("ALFAVIEW_TIMEOUT_MS");
     av_client *env_client = NULL;
     CHECK_OK(av_client_builder_set_base_url(b, mock_url()));
+    CHECK_OK(av_client_builder_set_max_retries(b, 0));
     if (CHECK_OK(av_client_build(b, &env_client))) {
         set_fault("{\"kind\":\"hang\",\"count\":1}");
         t0 = tl_now_ms();
@@ -334,8 +335,9 @@ static void test_oversized(void) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    client = tl_client(10000);
-    quick = tl_client(SHORT_TIMEOUT_MS);
+    /* No retries: each fault's own error is checked (test_retries has the retries). */
+    client = tl_client_with(mock_url(), 10000, 0);
+    quick = tl_client_with(mock_url(), SHORT_TIMEOUT_MS, 0);
     if (client == NULL || quick == NULL) {
         return tl_finish("test_faults");
     }

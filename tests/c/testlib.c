@@ -517,6 +517,10 @@ void mock_expire(void) { free(control("POST", "/_mock/expire", "", "mock expire"
 char *mock_tokens(void) { return control("GET", "/_mock/tokens", NULL, "mock tokens"); }
 
 av_client *tl_client_for(const char *base_url, uint32_t timeout_ms) {
+    return tl_client_with(base_url, timeout_ms, -1);
+}
+
+av_client *tl_client_with(const char *base_url, uint32_t timeout_ms, int max_retries) {
     av_client_builder *b = av_client_builder_new();
     if (!tl_check(b != NULL, __FILE__, __LINE__, "av_client_builder_new()", NULL)) {
         return NULL;
@@ -527,6 +531,10 @@ av_client *tl_client_for(const char *base_url, uint32_t timeout_ms) {
     if (ok && timeout_ms > 0) {
         ok = tl_check_status(av_client_builder_set_timeout_ms(b, timeout_ms), AV_OK, __FILE__,
                              __LINE__, "tl_client: set_timeout_ms");
+    }
+    if (ok && max_retries >= 0) {
+        ok = tl_check_status(av_client_builder_set_max_retries(b, (uint32_t)max_retries), AV_OK, __FILE__,
+                             __LINE__, "tl_client: set_max_retries");
     }
     if (ok) {
         tl_check_status(av_client_build(b, &c), AV_OK, __FILE__, __LINE__, "tl_client: build");

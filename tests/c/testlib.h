@@ -113,5 +113,7 @@ char *mock_tokens(void);
 av_client *tl_client(uint32_t timeout_ms);
 /* Same, for any base URL. */
 av_client *tl_client_for(const char *base_url, uint32_t timeout_ms);
+/* Same, with max_retries transient-failure retries (-1: the library's default). */
+av_client *tl_client_with(const char *base_url, uint32_t timeout_ms, int max_retries);
 
 #endif /* TESTLIB_H */

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -20,7 +21,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -204,6 +209,65 @@ struct log_capture {
     }
 };
 
+/// The file store's directory for these tests: a private temporary directory, made on
+/// first use (removed by main). Every store test calls this first: it points
+/// ALFAVIEW_TOKEN_STORE at the directory (setenv), so no test touches the OS store.
+std::string &store_dir_slot() {
+    static std::string dir;
+    return dir;
+}
+
+std::string store_dir() {
+    std::string &dir = store_dir_slot();
+    if (dir.empty()) {
+        char tmpl[] = "/tmp/alfaview-cpp-store-XXXXXX";
+        if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+        dir = tmpl;
+    }
+    ::setenv("ALFAVIEW_TOKEN_STORE", ("file:" + dir).c_str(), 1);
+    return dir;
+}
+
+/// A pair_store in memory that counts its calls and checks they come in the documented
+/// order (load and save only under the lock, once the session exists; no nested lock).
+struct memory_store : av::pair_store {
+    std::mutex m;
+    std::optional<av::token_pair> pair;
+    int loads = 0, saves = 0, locks = 0, unlocks = 0;
+    bool locked = false;
+    bool misuse = false;                       // nested lock, unlock without lock
+    std::chrono::milliseconds lock_timeout{0};
+
+    std::optional<av::token_pair> load() override {
+        std::lock_guard<std::mutex> lock(m);
+        ++loads;
+        return pair;
+    }
+    void save(const av::token_pair &p) override {
+        std::lock_guard<std::mutex> lock(m);
+        ++saves;
+        if (!locked) misuse = true;
+        pair = p;
+    }
+    void lock(std::chrono::milliseconds timeout) override {
+        std::lock_guard<std::mutex> lock(m);
+        ++locks;
+        if (locked) misuse = true;
+        locked = true;
+        lock_timeout = timeout;
+    }
+    void unlock() override {
+        std::lock_guard<std::mutex> lock(m);
+        ++unlocks;
+        if (!locked) misuse = true;
+        locked = false;
+    }
+    std::string stored_token() {
+        std::lock_guard<std::mutex> lock(m);
+        return pair ? pair->refresh_token : std::string();
+    }
+};
+
 /// Moves `from` into `to`, even when both are the same object (without the compiler's
 /// self-move warning).
 template <typename T>
@@ -218,6 +282,7 @@ static_assert(!std::is_copy_constructible_v<av::client_builder> && std::is_nothr
 static_assert(!std::is_copy_constructible_v<av::tokens> && std::is_nothrow_move_assignable_v<av::tokens>);
 static_assert(!std::is_copy_constructible_v<av::session> && std::is_nothrow_move_constructible_v<av::session>);
 static_assert(!std::is_copy_assignable_v<av::session> && std::is_nothrow_move_assignable_v<av::session>);
+static_assert(std::is_abstract_v<av::pair_store> && std::has_virtual_destructor_v<av::pair_store>);
 static_assert(std::is_base_of_v<std::runtime_error, av::error>);
 static_assert(std::is_base_of_v<av::error, av::timeout_error>);
 
@@ -773,7 +838,8 @@ TEST(error_mapping_of_other_failures) {
         CHECK_EQ(api->api_status(), "INSUFFICIENT_PERMISSIONS");
         CHECK(!api->request_id().empty());
     }
-    mock::fault(R"({"kind": "status", "status": 503, "count": 1})");
+    // 503 on every attempt (the library may retry a 503 before giving up).
+    mock::fault(R"({"kind": "status", "status": 503})");
     auto http = CHECK_THROWS(av::http_error, s.call("roomService/create"));
     if (http) CHECK_EQ(http->http_status(), 503);
     mock::fault(R"({"kind": "garbage", "count": 1})");
@@ -785,6 +851,356 @@ TEST(error_mapping_of_other_failures) {
     mock::fault(R"({"kind": "garbage", "count": 1})");
     CHECK_THROWS(av::error, s.call("roomService/create"));
     CHECK_CONTAINS(s.call("roomService/create"), "roomService");
+}
+
+// ======================================================================================
+// Token store
+// ======================================================================================
+
+TEST(store_file_round_trip) {
+    mock::reset();
+    const std::string dir = store_dir();
+    const std::string app = "cpp.round-trip_1";
+    const std::string file = dir + "/" + app + ".json";
+    av::store::remove(app);  // nothing there: not an error
+    auto nf = CHECK_THROWS(av::not_found_error, av::store::load(app));
+    if (nf) {
+        CHECK(nf->status() == av::status::not_found);
+        CHECK_EQ(nf->status_name(), std::string_view("AV_ERR_NOT_FOUND"));
+        CHECK_CONTAINS(nf->what(), app);
+    }
+    CHECK_THROWS(av::error, av::store::load(app));  // the catch-all catches it too
+
+    av::store::save(app, "c-100", "rt-first");
+    const av::token_pair first = av::store::load(app);
+    CHECK_EQ(first.company_id, "c-100");
+    CHECK_EQ(first.refresh_token, "rt-first");
+    struct stat st {};
+    if (CHECK_EQ(::stat(file.c_str(), &st), 0)) CHECK_EQ(st.st_mode & 0777, 0600u);
+
+    // Overwrite, with the pair overload.
+    av::store::save(app, av::token_pair{"c-200", "rt-second"});
+    CHECK(av::store::load(app) == (av::token_pair{"c-200", "rt-second"}));
+    CHECK(av::store::load(app) != first);
+
+    // A token file others can read is refused, naming the file.
+    ::chmod(file.c_str(), 0644);
+    auto readable = CHECK_THROWS(av::storage_error, av::store::load(app));
+    if (readable) {
+        CHECK(readable->status() == av::status::storage);
+        CHECK_CONTAINS(readable->what(), file);
+    }
+    ::chmod(file.c_str(), 0600);
+    CHECK_EQ(av::store::load(app).refresh_token, "rt-second");
+
+    // Remove: gone, and removing again is fine.
+    av::store::remove(app);
+    CHECK_THROWS(av::not_found_error, av::store::load(app));
+    av::store::remove(app);
+    CHECK(!std::filesystem::exists(file));
+
+    // A session from an empty entry.
+    const av::client c = mock_client();
+    CHECK_THROWS(av::not_found_error, av::session::from_store(c, app));
+    CHECK_THROWS(av::not_found_error, av::session::from_store(app));
+    CHECK_EQ(mock::stat("requests"), 0);
+}
+
+TEST(store_invalid_arguments) {
+    mock::reset();
+    const std::string dir = store_dir();
+    const av::client c = mock_client();
+    const std::string long_id(65, 'a');
+    for (const std::string &bad : {std::string(), std::string("../escape"), std::string(".hidden"),
+                                   std::string("a b"), std::string("a/b"), long_id}) {
+        auto e = CHECK_THROWS(av::invalid_argument_error, av::store::save(bad, "c-100", "rt"));
+        if (e) {
+            CHECK(e->status() == av::status::invalid_argument);
+            CHECK_CONTAINS(e->what(), "app_id");
+        }
+        CHECK_THROWS(av::invalid_argument_error, av::store::load(bad));
+        CHECK_THROWS(av::invalid_argument_error, av::store::remove(bad));
+        CHECK_THROWS(av::invalid_argument_error, av::session::from_store(c, bad));
+        CHECK_THROWS(av::invalid_argument_error, av::session::from_store(bad));
+    }
+    // An embedded NUL is refused by the binding, naming the argument.
+    auto nul = CHECK_THROWS(av::invalid_argument_error, av::store::load(std::string_view("app\0x", 5)));
+    if (nul) CHECK_CONTAINS(nul->what(), "app_id");
+    // The pair is checked like refresh arguments.
+    auto company = CHECK_THROWS(av::invalid_argument_error, av::store::save("cpp-ok", "", "rt"));
+    if (company) CHECK_CONTAINS(company->what(), "company_id");
+    auto token = CHECK_THROWS(av::invalid_argument_error, av::store::save("cpp-ok", "c-100", "a b"));
+    if (token) CHECK_CONTAINS(token->what(), "refresh_token");
+    CHECK_THROWS(av::not_found_error, av::store::load("cpp-ok"));  // nothing was written
+    // Nothing escaped the directory.
+    CHECK(!std::filesystem::exists(std::filesystem::path(dir).parent_path() / "escape.json"));
+    // A moved-from client is refused, not taken for the default client.
+    av::client gone = mock_client();
+    { av::client taker = std::move(gone); }
+    auto moved = CHECK_THROWS(av::invalid_argument_error, av::session::from_store(gone, "cpp-ok"));
+    if (moved) CHECK_CONTAINS(moved->what(), "c");
+    CHECK_THROWS(av::invalid_argument_error,
+                 av::session::with_store(gone, std::make_shared<memory_store>()));
+    CHECK_THROWS(av::invalid_argument_error, av::session(gone, "c-100", "rt"));
+    CHECK_EQ(mock::stat("requests"), 0);
+}
+
+TEST(store_session_rotation) {
+    mock::reset();
+    mock::config(R"({"rotate": true, "tokenLifetimeS": 2})");
+    store_dir();
+    const av::client c = mock_client();
+    const std::string app = "cpp-session";
+    const std::string rt0 = mock::mint("c-100");
+    av::store::save(app, "c-100", rt0);
+
+    av::session s = av::session::from_store(c, app);
+    CHECK_EQ(s.refresh_token(), rt0);
+    CHECK_EQ(mock::stat("requests"), 0);  // nothing sent yet
+    const std::string at1 = s.access_token();  // renews; the server rotates; saved
+    const std::string rt1 = s.refresh_token();
+    CHECK_NE(rt1, rt0);
+    CHECK(av::store::load(app) == (av::token_pair{"c-100", rt1}));
+
+    // 2 s tokens are renewed half-way: after 1.2 s the next ask renews (and rotates).
+    std::this_thread::sleep_for(1200ms);
+    const std::string at2 = s.access_token();
+    CHECK_NE(at2, at1);
+    const std::string rt2 = s.refresh_token();
+    CHECK_NE(rt2, rt1);
+    CHECK_EQ(av::store::load(app).refresh_token, s.refresh_token());
+    CHECK_EQ(mock::stat("refreshes"), 2);
+
+    // A second session on the entry (another process, say) made now holds rt2; when the
+    // first one rotates again, the second reads the stored token instead of using its
+    // revoked one.
+    const av::session other = av::session::from_store(c, app);
+    CHECK_EQ(other.refresh_token(), rt2);
+    mock::expire();
+    CHECK_CONTAINS(s.call("roomService/create"), "\"roomService\"");
+    const std::string rt3 = s.refresh_token();
+    CHECK_NE(rt3, rt2);
+    CHECK_EQ(av::store::load(app).refresh_token, rt3);
+    CHECK_EQ(other.access_token().size(), 44u);
+    CHECK_NE(other.refresh_token(), rt3);  // adopted rt3, then the server rotated it
+    CHECK_EQ(av::store::load(app).refresh_token, other.refresh_token());
+
+    // On the default client; and moving the session keeps it working.
+    av::session d = av::session::from_store(app);
+    av::session moved = std::move(d);
+    CHECK_EQ(moved.access_token().size(), 44u);
+    CHECK_EQ(av::store::load(app).refresh_token, moved.refresh_token());
+    av::store::remove(app);
+}
+
+TEST(pair_store_in_memory_rotation) {
+    mock::reset();
+    mock::config(R"({"rotate": true})");
+    const av::client c = mock_client();
+    auto mem = std::make_shared<memory_store>();
+    const std::string rt0 = mock::mint("c-100");
+    mem->pair = av::token_pair{"c-100", rt0};
+    const std::weak_ptr<memory_store> watch = mem;
+    {
+        av::session s = av::session::with_store(c, mem);
+        CHECK_EQ(mem->loads, 1);  // loaded once, now
+        CHECK_EQ(mem->locks, 0);
+        CHECK_EQ(s.refresh_token(), rt0);
+        int rotations = 0;
+        s.on_refresh_token([&rotations](std::string_view, std::string_view) { ++rotations; });
+
+        s.access_token();  // lock, load, refresh (rotated), save, unlock
+        CHECK_EQ(mem->saves, 1);
+        CHECK_EQ(mem->locks, 1);
+        CHECK_EQ(mem->unlocks, 1);
+        CHECK_EQ(mem->loads, 2);
+        CHECK_GT(mem->lock_timeout.count(), 0);
+        CHECK_NE(s.refresh_token(), rt0);
+        CHECK_EQ(mem->stored_token(), s.refresh_token());
+        CHECK_EQ(rotations, 1);  // the rotation callback still runs
+
+        // A second rotation, through a TOKEN_OUTDATED retry.
+        mock::expire();
+        s.call("roomService/create");
+        CHECK_EQ(mem->saves, 2);
+        CHECK_EQ(mem->locks, 2);
+        CHECK_EQ(mem->unlocks, 2);
+        CHECK_EQ(mem->stored_token(), s.refresh_token());
+        CHECK_EQ(rotations, 2);
+
+        // Another host rotates the stored token: the next renewal adopts it.
+        const av::tokens elsewhere = c.refresh("c-100", mem->stored_token());
+        {
+            std::lock_guard<std::mutex> lock(mem->m);
+            mem->pair->refresh_token = elsewhere.refresh_token();
+        }
+        mock::expire();
+        CHECK_CONTAINS(s.call("roomService/create"), "\"roomService\"");
+        CHECK_EQ(mem->saves, 3);
+        CHECK_EQ(mem->stored_token(), s.refresh_token());
+        CHECK_NE(s.refresh_token(), elsewhere.refresh_token());
+
+        // The session shares ownership of its store, also once moved.
+        mem.reset();
+        CHECK(!watch.expired());
+        av::session moved = std::move(s);
+        mock::expire();
+        moved.call("roomService/create");
+        if (auto still = watch.lock()) {
+            CHECK_EQ(still->saves, 4);
+            CHECK_EQ(still->locks, still->unlocks);
+            CHECK(!still->locked);
+            CHECK(!still->misuse);
+        }
+        CHECK_EQ(rotations, 4);
+    }
+    CHECK(watch.expired());  // released with the session
+}
+
+/// A memory_store whose save throws while `fail_save` is set.
+struct failing_save_store : memory_store {
+    bool fail_save = true;
+    void save(const av::token_pair &p) override {
+        if (fail_save) throw std::runtime_error("disk on fire");
+        memory_store::save(p);
+    }
+};
+
+/// Whether `e` nests a std::exception whose what() is `what`.
+bool nests(const std::exception &e, const std::string &what) {
+    try {
+        std::rethrow_if_nested(e);
+    } catch (const std::exception &inner) {
+        return inner.what() == what;
+    } catch (...) {
+    }
+    return false;
+}
+
+TEST(pair_store_save_throws) {
+    mock::reset();
+    mock::config(R"({"rotate": true})");
+    const av::client c = mock_client();
+    auto st = std::make_shared<failing_save_store>();
+    const std::string rt0 = mock::mint("c-100");
+    st->pair = av::token_pair{"c-100", rt0};
+    av::session s = av::session::with_store(c, st);
+
+    // The renewal worked, but the rotated token could not be saved: the caller must know.
+    auto e = CHECK_THROWS(av::storage_error, s.access_token());
+    if (e) {
+        CHECK(e->status() == av::status::storage);
+        CHECK_CONTAINS(e->what(), "save");
+        CHECK_CONTAINS(e->what(), "disk on fire");
+    }
+    CHECK_EQ(st->locks, st->unlocks);
+    // The new access token is cached and the rotated refresh token kept in memory.
+    CHECK_EQ(s.access_token().size(), 44u);
+    const std::string rt1 = s.refresh_token();
+    CHECK_NE(rt1, rt0);
+    CHECK_EQ(st->stored_token(), rt0);
+
+    // The next renewal saves the kept token first; it fails again, as an alfaview::error
+    // that nests the store's exception.
+    mock::expire();
+    bool caught = false;
+    try {
+        s.call("roomService/create");
+    } catch (const av::error &err) {
+        caught = true;
+        CHECK(err.status() == av::status::storage);
+        CHECK_CONTAINS(err.what(), "disk on fire");
+        CHECK(nests(err, "disk on fire"));
+    }
+    CHECK(caught);
+    CHECK_EQ(st->locks, st->unlocks);
+
+    // Once saving works, the kept token is saved, then the next rotation.
+    st->fail_save = false;
+    CHECK_CONTAINS(s.call("roomService/create"), "\"roomService\"");
+    CHECK_EQ(st->saves, 2);
+    CHECK_EQ(st->stored_token(), s.refresh_token());
+    CHECK_NE(s.refresh_token(), rt1);
+    CHECK(!st->misuse);
+}
+
+/// A memory_store with a configurable failure in load, lock or unlock.
+struct faulty_store : memory_store {
+    std::function<std::optional<av::token_pair>()> on_load;  // replaces load() if set
+    bool fail_lock = false;
+    bool fail_unlock = false;
+    std::optional<av::token_pair> load() override {
+        if (on_load) return on_load();
+        return memory_store::load();
+    }
+    void lock(std::chrono::milliseconds timeout) override {
+        if (fail_lock) throw std::runtime_error("lock busy");
+        memory_store::lock(timeout);
+    }
+    void unlock() override {
+        memory_store::unlock();
+        if (fail_unlock) throw std::runtime_error("unlock failed");
+    }
+};
+
+TEST(pair_store_failures) {
+    mock::reset();
+    const av::client c = mock_client();
+    auto e = CHECK_THROWS(av::invalid_argument_error, av::session::with_store(c, nullptr));
+    if (e) CHECK_CONTAINS(e->what(), "store");
+
+    // An empty store.
+    CHECK_THROWS(av::not_found_error, av::session::with_store(c, std::make_shared<memory_store>()));
+
+    // load() throws while the session is being made.
+    auto st = std::make_shared<faulty_store>();
+    st->on_load = []() -> std::optional<av::token_pair> { throw std::runtime_error("vault sealed"); };
+    bool caught = false;
+    try {
+        av::session::with_store(c, st);
+    } catch (const av::storage_error &err) {
+        caught = true;
+        CHECK(err.status() == av::status::storage);
+        CHECK_CONTAINS(err.what(), "vault sealed");
+        CHECK(nests(err, "vault sealed"));
+    }
+    CHECK(caught);
+    // A throw that is not a std::exception is reported too.
+    st->on_load = []() -> std::optional<av::token_pair> { throw 42; };
+    auto odd = CHECK_THROWS(av::storage_error, av::session::with_store(c, st));
+    if (odd) CHECK_CONTAINS(odd->what(), "not a std::exception");
+
+    // Strings that do not fit the library's buffers, or would be cut short, are refused.
+    st->on_load = [] { return std::optional<av::token_pair>(av::token_pair{"c-100", std::string(70000, 'a')}); };
+    auto too_long = CHECK_THROWS(av::storage_error, av::session::with_store(c, st));
+    if (too_long) {
+        CHECK_CONTAINS(too_long->what(), "refresh token of 70000 bytes");
+        CHECK_CONTAINS(too_long->what(), "at most");
+    }
+    st->on_load = [] { return std::optional<av::token_pair>(av::token_pair{std::string("c-1\0x", 5), "rt"}); };
+    auto nul = CHECK_THROWS(av::storage_error, av::session::with_store(c, st));
+    if (nul) CHECK_CONTAINS(nul->what(), "NUL");
+    // The largest that fits is accepted by the binding (the library then judges it).
+    st->on_load = [] { return std::optional<av::token_pair>(av::token_pair{"c-100", std::string(65536, 'a')}); };
+    CHECK(static_cast<bool>(av::session::with_store(c, st)));
+
+    // lock() throws: the renewal fails; no unlock without a lock.
+    st->on_load = nullptr;
+    st->pair = av::token_pair{"c-100", mock::mint("c-100")};
+    st->fail_lock = true;
+    const av::session s = av::session::with_store(c, st);
+    auto locked = CHECK_THROWS(av::storage_error, s.access_token());
+    if (locked) CHECK_CONTAINS(locked->what(), "lock busy");
+    CHECK_EQ(st->unlocks, 0);
+    CHECK_EQ(mock::stat("refreshes"), 0);
+
+    // unlock() throwing is dropped: the session carries on.
+    st->fail_lock = false;
+    st->fail_unlock = true;
+    CHECK_EQ(s.access_token().size(), 44u);
+    CHECK_EQ(st->locks, 1);
+    CHECK_EQ(st->unlocks, 1);
+    CHECK(!st->misuse);
 }
 
 // ======================================================================================
@@ -857,5 +1273,10 @@ int main(int argc, char **argv) {
         std::cout << "C++ tests: 0 passed, 1 failed" << std::endl;
         return 1;
     }
-    return testing::run_all(argc, argv, "C++ tests");
+    const int rc = testing::run_all(argc, argv, "C++ tests");
+    if (!store_dir_slot().empty()) {
+        std::error_code ignored;
+        std::filesystem::remove_all(store_dir_slot(), ignored);
+    }
+    return rc;
 }

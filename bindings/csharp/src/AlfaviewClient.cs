@@ -21,6 +21,22 @@ namespace Alfaview.Auth
 
         /// <summary>The User-Agent header. Default alfaview-auth/&lt;version&gt;.</summary>
         public string UserAgent { get; set; }
+
+        /// <summary>
+        /// How many times a transient failure is retried (default 2; 0 turns retries off): a
+        /// connection that could not be made, HTTP 502, 503, 504 and 429 (after its
+        /// Retry-After, up to 30 s), with exponential backoff within <see cref="Timeout"/>.
+        /// Nothing else is retried.
+        /// </summary>
+        public int? MaxRetries { get; set; }
+
+        /// <summary>
+        /// The largest reply to an API call (<see cref="AlfaviewClient.Call"/>,
+        /// <see cref="AlfaviewSession.Call"/>) accepted, in bytes (default 16 MiB; at least
+        /// 1); a larger one is a <see cref="ProtocolException"/>. Sign-in and refresh replies
+        /// are always limited to 1 MiB.
+        /// </summary>
+        public long? MaxReplyBytes { get; set; }
     }
 
     /// <summary>

@@ -35,8 +35,9 @@ namespace Alfaview.Auth
         public string Message { get; }
 
         /// <summary>
-        /// The exception an application event handler threw, for messages the binding
-        /// reports about one (e.g. a RefreshTokenRotated handler); null for the library's messages.
+        /// The exception application code threw, for messages the binding reports about one
+        /// (a RefreshTokenRotated handler, an <see cref="IPairStore"/> method); null for the
+        /// library's messages.
         /// </summary>
         public Exception Exception { get; }
     }
@@ -129,6 +130,34 @@ namespace Alfaview.Auth
             {
                 Raise(AlfaviewLogLevel.Error,
                       "a " + eventName + " event handler threw " + e.GetType().FullName + ": " + e.Message, e);
+            }
+            catch
+            {
+            }
+        }
+
+        /// <summary>
+        /// Reports an exception an application's <see cref="IPairStore"/> threw inside a
+        /// store callback (it cannot go to native code; the library gets AV_ERR_STORAGE).
+        /// </summary>
+        internal static void ReportStoreException(string member, Exception e)
+        {
+            try
+            {
+                Raise(AlfaviewLogLevel.Error,
+                      "the application's token store (" + member + ") threw " + e.GetType().FullName + ": " + e.Message, e);
+            }
+            catch
+            {
+            }
+        }
+
+        /// <summary>Reports a problem the binding found in a store callback (no exception involved).</summary>
+        internal static void ReportStoreProblem(string text)
+        {
+            try
+            {
+                Raise(AlfaviewLogLevel.Error, text, null);
             }
             catch
             {

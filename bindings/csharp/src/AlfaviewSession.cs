@@ -26,7 +26,8 @@ namespace Alfaview.Auth
     }
 
     /// <summary>
-    /// A company id and refresh token that hand out a valid access token whenever asked:
+    /// A company id and refresh token (given, or kept in a token store: <see cref="FromStore(string)"/>,
+    /// <see cref="WithStore(AlfaviewClient, IPairStore)"/>) that hand out a valid access token whenever asked:
     /// the token is cached and renewed shortly before it expires, once however many
     /// threads ask at the same time. Safe to use from many threads at once. Dispose it when
     /// done (it waits for calls still running on other threads).
@@ -68,6 +69,79 @@ namespace Alfaview.Auth
             }
         }
 
+        /// <summary>
+        /// A session on the pair the library's <see cref="TokenStore"/> holds for
+        /// <paramref name="appId"/>, on the process-wide default client (see
+        /// <see cref="AlfaviewSession(string, string)"/>).
+        /// </summary>
+        /// <remarks>
+        /// Every renewal takes the entry's exclusive lock, re-reads the stored pair (another
+        /// process may have rotated it), and saves a rotated refresh token before releasing
+        /// the lock: processes sharing an app id never refresh with a stale token nor lose a
+        /// new one. A rotated token that could not be saved makes that call fail with
+        /// <see cref="StorageException"/> (the session keeps it and saves it at the next renewal).
+        /// </remarks>
+        /// <exception cref="NotFoundException">Nothing is stored for <paramref name="appId"/>.</exception>
+        /// <exception cref="StorageException">The store failed.</exception>
+        /// <exception cref="InvalidArgumentException">A bad app id.</exception>
+        public static AlfaviewSession FromStore(string appId)
+        {
+            return FromStoreOn(null, appId);
+        }
+
+        /// <summary>
+        /// A session on <paramref name="client"/> on the pair the library's
+        /// <see cref="TokenStore"/> holds for <paramref name="appId"/> (see <see cref="FromStore(string)"/>).
+        /// </summary>
+        public static AlfaviewSession FromStore(AlfaviewClient client, string appId)
+        {
+            return FromStoreOn(RequireClient(client).Handle, appId);
+        }
+
+        private static AlfaviewSession FromStoreOn(ClientHandle client, string appId)
+        {
+            SessionHandle h = Native.NewSessionFromStore(client, appId);
+            string companyId;
+            try
+            {
+                // The native session does not tell its company: read it from the entry the
+                // session was just made from (without copying the token).
+                companyId = Native.StoreLoadCompanyId(appId);
+            }
+            catch
+            {
+                h.Dispose();
+                throw;
+            }
+            return new AlfaviewSession(h, companyId);
+        }
+
+        /// <summary>
+        /// A session on <paramref name="client"/> on the pair the application's
+        /// <paramref name="store"/> holds: loaded now, re-loaded at every renewal (under the
+        /// store's lock if it is an <see cref="ILockingPairStore"/>), and saved after each
+        /// rotation. The session keeps <paramref name="store"/> referenced while it exists.
+        /// </summary>
+        /// <exception cref="NotFoundException">The store holds no pair.</exception>
+        /// <exception cref="StorageException">The store failed (an exception it threw is reported through <see cref="AlfaviewLog.Message"/>).</exception>
+        public static AlfaviewSession WithStore(AlfaviewClient client, IPairStore store)
+        {
+            return WithStoreOn(RequireClient(client).Handle, store);
+        }
+
+        /// <summary><see cref="WithStore(AlfaviewClient, IPairStore)"/> on the process-wide default client.</summary>
+        public static AlfaviewSession WithStore(IPairStore store)
+        {
+            return WithStoreOn(null, store);
+        }
+
+        private static AlfaviewSession WithStoreOn(ClientHandle client, IPairStore store)
+        {
+            var bridge = new PairStoreBridge(store);
+            SessionHandle h = Native.NewSessionWithStore(client, bridge);
+            return new AlfaviewSession(h, bridge.FirstCompanyId);
+        }
+
         private static AlfaviewClient RequireClient(AlfaviewClient client)
         {
             if (client == null)
@@ -87,7 +161,7 @@ namespace Alfaview.Auth
         /// </summary>
         public event EventHandler<RefreshTokenRotatedEventArgs> RefreshTokenRotated;
 
-        /// <summary>The company this session is for.</summary>
+        /// <summary>The company this session is for (for a session on a store: of the pair stored when it was created).</summary>
         public string CompanyId { get; }
 
         private SessionHandle Handle

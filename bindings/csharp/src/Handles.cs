@@ -45,14 +45,17 @@ namespace Alfaview.Auth
     }
 
     /// <summary>
-    /// av_session*; freed with av_session_free. It also owns the delegate registered with
-    /// av_session_on_refresh_token: the delegate is reachable from the handle until the
-    /// native session is gone, so native code can never call a collected delegate (even
-    /// when the session is finalized instead of disposed).
+    /// av_session*; freed with av_session_free. It also owns what native code may call
+    /// back into: the delegate registered with av_session_on_refresh_token and, for a
+    /// session on an application's store, the object holding the store and the delegates
+    /// behind its av_store_callbacks. They are reachable from the handle until the native
+    /// session is gone, so native code can never call a collected delegate (even when the
+    /// session is finalized instead of disposed).
     /// </summary>
     internal sealed class SessionHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
         private NativeMethods.RefreshTokenCallback callback;
+        private object store;
 
         public SessionHandle() : base(true) { }
 
@@ -62,12 +65,20 @@ namespace Alfaview.Auth
             callback = cb;
         }
 
+        /// <summary>Keeps the store bridge (and through it its delegates) alive for as long as the native session.</summary>
+        internal void KeepStoreAlive(object storeBridge)
+        {
+            store = storeBridge;
+        }
+
         protected override bool ReleaseHandle()
         {
             NativeMethods.av_session_free(handle);
-            // Only now may the delegate go: the native session that could call it is freed.
+            // Only now may the delegates go: the native session that could call them is freed.
             GC.KeepAlive(callback);
+            GC.KeepAlive(store);
             callback = null;
+            store = null;
             return true;
         }
     }

@@ -111,6 +111,25 @@ namespace Alfaview.Auth
                 {
                     Check(NativeMethods.av_client_builder_set_user_agent(b, Utf8.Encode(options.UserAgent, "UserAgent")));
                 }
+                if (options.MaxRetries.HasValue)
+                {
+                    if (options.MaxRetries.Value < 0)
+                    {
+                        throw new ArgumentOutOfRangeException("MaxRetries", options.MaxRetries.Value, "must not be negative");
+                    }
+                    Check(NativeMethods.av_client_builder_set_max_retries(b, (uint)options.MaxRetries.Value));
+                }
+                if (options.MaxReplyBytes.HasValue)
+                {
+                    long bytes = options.MaxReplyBytes.Value;
+                    if (bytes < 0 || (UIntPtr.Size == 4 && bytes > uint.MaxValue))
+                    {
+                        throw new ArgumentOutOfRangeException("MaxReplyBytes", bytes,
+                            "must be between 1 and " + (UIntPtr.Size == 4 ? uint.MaxValue.ToString() : long.MaxValue.ToString()));
+                    }
+                    // Zero is passed on for the library to reject ("at least 1").
+                    Check(NativeMethods.av_client_builder_set_max_reply_bytes(b, new UIntPtr((ulong)bytes)));
+                }
                 ClientHandle client;
                 Check(NativeMethods.av_client_build(b, out client));
                 return client;
@@ -316,6 +335,116 @@ namespace Alfaview.Auth
             finally
             {
                 NativeMethods.av_string_free(reply);
+            }
+        }
+
+        // ---- the token store -------------------------------------------------------------
+
+        internal static void StoreSave(string appId, string companyId, string refreshToken)
+        {
+            byte[] app = Utf8.EncodeRequired(appId, "appId");
+            byte[] company = Utf8.EncodeRequired(companyId, "companyId");
+            byte[] secret = Utf8.EncodeRequired(refreshToken, "refreshToken");
+            try
+            {
+                Check(NativeMethods.av_store_save(app, company, secret));
+            }
+            finally
+            {
+                Utf8.Wipe(secret);
+            }
+        }
+
+        internal static StoredPair StoreLoad(string appId)
+        {
+            byte[] app = Utf8.EncodeRequired(appId, "appId");
+            IntPtr company = IntPtr.Zero;
+            IntPtr token = IntPtr.Zero;
+            try
+            {
+                Check(NativeMethods.av_store_load(app, out company, out token));
+                return new StoredPair(Utf8.Decode(company), Utf8.Decode(token));
+            }
+            finally
+            {
+                NativeMethods.av_string_free(company);
+                NativeMethods.av_string_free(token); // wipes it
+            }
+        }
+
+        /// <summary>The company id stored for <paramref name="appId"/>; the token is never copied into managed memory.</summary>
+        internal static string StoreLoadCompanyId(string appId)
+        {
+            byte[] app = Utf8.EncodeRequired(appId, "appId");
+            IntPtr company = IntPtr.Zero;
+            IntPtr token = IntPtr.Zero;
+            try
+            {
+                Check(NativeMethods.av_store_load(app, out company, out token));
+                return Utf8.Decode(company);
+            }
+            finally
+            {
+                NativeMethods.av_string_free(company);
+                NativeMethods.av_string_free(token);
+            }
+        }
+
+        internal static void StoreDelete(string appId)
+        {
+            Check(NativeMethods.av_store_delete(Utf8.EncodeRequired(appId, "appId")));
+        }
+
+        /// <summary>A session on the pair stored for <paramref name="appId"/>, on <paramref name="c"/> or the default client if null.</summary>
+        internal static SessionHandle NewSessionFromStore(ClientHandle c, string appId)
+        {
+            byte[] app = Utf8.EncodeRequired(appId, "appId");
+            SessionHandle s;
+            if (c == null)
+            {
+                Check(NativeMethods.av_session_new_from_store_on_default_client(IntPtr.Zero, app, out s));
+            }
+            else
+            {
+                Check(NativeMethods.av_session_new_from_store(c, app, out s));
+            }
+            return s;
+        }
+
+        /// <summary>
+        /// A session on the application's store behind <paramref name="bridge"/>, on
+        /// <paramref name="c"/> or the default client if null. The library loads the pair
+        /// during this call (through the bridge, on this thread); the returned handle keeps
+        /// the bridge and its delegates alive until the native session is freed.
+        /// </summary>
+        internal static SessionHandle NewSessionWithStore(ClientHandle c, PairStoreBridge bridge)
+        {
+            NativeMethods.StoreCallbacks cbs = bridge.Callbacks(); // copied by the library
+            SessionHandle s = null;
+            try
+            {
+                if (c == null)
+                {
+                    Check(NativeMethods.av_session_new_with_store_on_default_client(IntPtr.Zero, ref cbs, IntPtr.Zero, out s));
+                }
+                else
+                {
+                    Check(NativeMethods.av_session_new_with_store(c, ref cbs, IntPtr.Zero, out s));
+                }
+                s.KeepStoreAlive(bridge);
+                return s;
+            }
+            catch
+            {
+                if (s != null)
+                {
+                    s.Dispose();
+                }
+                throw;
+            }
+            finally
+            {
+                GC.KeepAlive(bridge); // until here no handle references it yet
             }
         }
 

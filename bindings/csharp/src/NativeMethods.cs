@@ -5,10 +5,10 @@
 // Utf8.Decode. Status-returning functions return the raw int32 av_status; the checking
 // layer (Native.cs) turns a non-zero value into an exception.
 //
-// To add functions (e.g. the token store's), add the declaration here in the order of the
-// header, then a checked wrapper in Native.cs, then the public API. (test.sh fails when a
-// function the header declares has no declaration here; names are matched on the
-// `extern` lines and EntryPoints only, not in comments.)
+// To add functions, add the declaration here in the order of the header, then a checked
+// wrapper in Native.cs, then the public API. (test.sh fails when a function the header
+// declares has no declaration here; names are matched on the `extern` lines and
+// EntryPoints only, not in comments.)
 
 using System;
 using System.Runtime.InteropServices;
@@ -25,6 +25,41 @@ namespace Alfaview.Auth
         /// <summary>av_refresh_token_cb</summary>
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate void RefreshTokenCallback(IntPtr userData, IntPtr companyId, IntPtr newRefreshToken);
+
+        // ---- av_store_callbacks: the application's store ---------------------------------
+        // Each returns an av_status value as int32_t (unlock returns nothing). user_data
+        // comes first; the binding passes IntPtr.Zero and binds each delegate to its store.
+
+        /// <summary>av_store_callbacks.load: write the pair NUL-terminated into the two buffers.</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int StoreLoadCallback(IntPtr userData, IntPtr companyId, UIntPtr companyIdSize,
+                                                IntPtr refreshToken, UIntPtr refreshTokenSize);
+
+        /// <summary>av_store_callbacks.save</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int StoreSaveCallback(IntPtr userData, IntPtr companyId, IntPtr refreshToken);
+
+        /// <summary>av_store_callbacks.lock</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int StoreLockCallback(IntPtr userData, uint timeoutMs);
+
+        /// <summary>av_store_callbacks.unlock</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void StoreUnlockCallback(IntPtr userData);
+
+        /// <summary>
+        /// av_store_callbacks: four C function pointers in the header's order, each from
+        /// Marshal.GetFunctionPointerForDelegate (IntPtr.Zero for NULL). All fields are
+        /// IntPtr, so the struct is blittable and passed by reference without copying.
+        /// </summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct StoreCallbacks
+        {
+            internal IntPtr Load;
+            internal IntPtr Save;
+            internal IntPtr Lock;   // may be IntPtr.Zero (no locking) ...
+            internal IntPtr Unlock; // ... and then this is IntPtr.Zero too
+        }
 
         /// <summary>av_log_cb</summary>
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
@@ -75,6 +110,12 @@ namespace Alfaview.Auth
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int av_client_builder_set_user_agent(ClientBuilderHandle b, byte[] ua);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int av_client_builder_set_max_retries(ClientBuilderHandle b, uint retries);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int av_client_builder_set_max_reply_bytes(ClientBuilderHandle b, UIntPtr bytes);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int av_client_build(ClientBuilderHandle b, out ClientHandle outClient);
@@ -163,6 +204,34 @@ namespace Alfaview.Auth
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void av_session_free(IntPtr s);
+
+        // ---- the token store -------------------------------------------------------------
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int av_store_save(byte[] appId, byte[] companyId, byte[] refreshToken);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int av_store_load(byte[] appId, out IntPtr outCompanyId, out IntPtr outRefreshToken);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int av_store_delete(byte[] appId);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int av_session_new_from_store(ClientHandle c, byte[] appId, out SessionHandle outSession);
+
+        /// <summary>av_session_new_from_store with a NULL client: the process-wide default client.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "av_session_new_from_store")]
+        internal static extern int av_session_new_from_store_on_default_client(IntPtr nullClient, byte[] appId,
+                                                                               out SessionHandle outSession);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int av_session_new_with_store(ClientHandle c, ref StoreCallbacks cbs, IntPtr userData,
+                                                             out SessionHandle outSession);
+
+        /// <summary>av_session_new_with_store with a NULL client: the process-wide default client.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "av_session_new_with_store")]
+        internal static extern int av_session_new_with_store_on_default_client(IntPtr nullClient, ref StoreCallbacks cbs,
+                                                                               IntPtr userData, out SessionHandle outSession);
 
         // ---- logging ---------------------------------------------------------------------
 

@@ -54,7 +54,7 @@ namespace Alfaview.Auth.Tests
         }
     }
 
-    internal static class Program
+    internal static partial class Program
     {
         private static int passed;
         private static int failed;
@@ -110,6 +110,18 @@ namespace Alfaview.Auth.Tests
             Run("TLS to a plain-HTTP port", Tls);
             Run("network error", NetworkError);
             Run("ToString never shows a token", ToStringRedacts);
+            Run("retries and the reply size limit (client options)", RetriesAndReplyLimit);
+            // The token store (tests/StoreTests.cs).
+            Run("token store: save, load, overwrite, delete, not found", StoreRoundTrip);
+            Run("token store: invalid app ids and pairs", StoreInvalidArguments);
+            Run("token store: ALFAVIEW_TOKEN_STORE changed at run time (Mono)", StoreEnvironmentChange);
+            Run("session from the store: rotations are saved", SessionFromStoreRotation);
+            Run("session from the store: adopts a token another process saved", SessionFromStoreAdopts);
+            Run("session from the store on the default client; not found", SessionFromStoreDefaultClient);
+            Run("application store: one Save per rotation, Lock/Unlock balanced, GC in between", AppStoreRotation);
+            Run("application store without a lock", AppStoreWithoutLock);
+            Run("application store: a throwing Save fails the call with Storage", AppStoreSaveThrows);
+            Run("application store: failing Load and Lock, nothing stored, bad pairs", AppStoreFailures);
 
             Console.WriteLine("C# tests: " + passed + " passed, " + failed + " failed");
             return failed == 0 ? 0 : 1;
@@ -283,10 +295,13 @@ namespace Alfaview.Auth.Tests
                 var api = Assert.Throws<ApiException>(() => client.Call(t.AccessToken, "roomService/create"), "error in replyInfo");
                 Assert.Equal("QUOTA_EXCEEDED", api.ApiStatus, "api status");
 
-                mock.Configure("{\"fault\": {\"kind\": \"status\", \"status\": 503, \"count\": 1}}");
-                var http = Assert.Throws<HttpStatusException>(() => client.Call(t.AccessToken, "roomService/create"), "503 without body");
-                Assert.Equal(503, http.HttpStatus ?? 0, "http status");
-                Assert.Equal(null, http.ApiStatus, "no api status");
+                using (var noRetries = new AlfaviewClient(new AlfaviewClientOptions { BaseUrl = mock.BaseUrl, MaxRetries = 0 }))
+                {
+                    mock.Configure("{\"fault\": {\"kind\": \"status\", \"status\": 503, \"count\": 1}}");
+                    var http = Assert.Throws<HttpStatusException>(() => noRetries.Call(t.AccessToken, "roomService/create"), "503 without body");
+                    Assert.Equal(503, http.HttpStatus ?? 0, "http status");
+                    Assert.Equal(null, http.ApiStatus, "no api status");
+                }
 
                 mock.Configure("{\"fault\": {\"kind\": \"garbage\", \"count\": 1}}");
                 Assert.Throws<ProtocolException>(() => client.Call(t.AccessToken, "roomService/create"), "not JSON");
@@ -295,6 +310,37 @@ namespace Alfaview.Auth.Tests
                 var again = Assert.Throws<AuthenticationException>(() => client.Refresh("c-100", "not-a-token"), "later failure");
                 Assert.Equal("AUTHENTICATION_ERROR", again.ApiStatus, "api status of the later failure");
             }
+        }
+
+        private static void RetriesAndReplyLimit()
+        {
+            using (var client = NewClient())
+            {
+                Tokens t = client.LoginPassword("alice", "wonderland");
+                long before = mock.Stat("calls");
+                // A transient 503 is retried by default: the call succeeds on the second attempt.
+                mock.Configure("{\"fault\": {\"kind\": \"status\", \"status\": 503, \"count\": 1}}");
+                Json.Parse(client.Call(t.AccessToken, "roomService/create"));
+                Assert.True(mock.Stat("requests") >= 3, "login, the failed attempt and the retry reached the mock");
+                Assert.True(mock.Stat("calls") > before, "the retried call went through");
+                // MaxRetries = 0: the 503 is reported at once.
+                using (var noRetries = new AlfaviewClient(new AlfaviewClientOptions { BaseUrl = mock.BaseUrl, MaxRetries = 0 }))
+                {
+                    mock.Configure("{\"fault\": {\"kind\": \"status\", \"status\": 503, \"count\": 1}}");
+                    Assert.Throws<HttpStatusException>(() => noRetries.Call(t.AccessToken, "roomService/create"), "503 without retries");
+                }
+                // A reply larger than MaxReplyBytes is a protocol error.
+                using (var small = new AlfaviewClient(new AlfaviewClientOptions { BaseUrl = mock.BaseUrl, MaxReplyBytes = 16 }))
+                {
+                    Assert.Throws<ProtocolException>(() => small.Call(t.AccessToken, "roomService/create"), "reply over the limit");
+                }
+            }
+            Assert.Throws<InvalidArgumentException>(
+                () => new AlfaviewClient(new AlfaviewClientOptions { BaseUrl = mock.BaseUrl, MaxReplyBytes = 0 }), "zero reply limit");
+            Assert.Equal("MaxReplyBytes", Assert.Throws<ArgumentOutOfRangeException>(
+                () => new AlfaviewClient(new AlfaviewClientOptions { BaseUrl = mock.BaseUrl, MaxReplyBytes = -1 }), "negative reply limit").ParamName, "param");
+            Assert.Equal("MaxRetries", Assert.Throws<ArgumentOutOfRangeException>(
+                () => new AlfaviewClient(new AlfaviewClientOptions { BaseUrl = mock.BaseUrl, MaxRetries = -1 }), "negative retries").ParamName, "param");
         }
 
         private static void OneShotRefresh()

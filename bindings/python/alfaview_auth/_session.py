@@ -1,0 +1,226 @@
+"""``Session`` (``av_session``): a refresh token that keeps an access token fresh."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from ctypes import byref, c_int64, c_void_p
+from datetime import timedelta
+from typing import Any, Callable, Dict, Optional, TypeVar, Union
+
+from . import _ffi
+from ._client import Client, JsonBody, encode_body, parse_reply
+from ._errors import c_str, check, invalid_argument, raise_last_error
+from ._handle import NativeHandle
+from ._log import logger
+from ._types import AccessToken, Tokens, from_unix
+
+__all__ = ["Session", "RefreshTokenCallback"]
+
+#: ``callback(company_id, new_refresh_token)``, told when the server rotates the token.
+RefreshTokenCallback = Callable[[str, str], Any]
+_F = TypeVar("_F", bound=RefreshTokenCallback)
+
+_U32_MAX = 2**32 - 1
+
+
+class _RotationHandler:
+    """What the C callback calls: forwards to the current Python callback and keeps any
+    exception out of the library (it is logged instead)."""
+
+    __slots__ = ("callback",)
+
+    def __init__(self) -> None:
+        self.callback: Optional[RefreshTokenCallback] = None
+
+    def __call__(
+        self, _user_data: Optional[int], company_id: Optional[bytes], token: Optional[bytes]
+    ) -> None:
+        callback = self.callback
+        if callback is None:
+            return
+        company = _ffi.borrowed(company_id)
+        try:
+            callback(company, _ffi.borrowed(token))
+        except BaseException:  # noqa: BLE001 - nothing may unwind into C
+            try:
+                logger.exception(
+                    "the on_refresh_token callback raised for company %s; the session keeps "
+                    "the new refresh token (Session.refresh_token) and goes on",
+                    company,
+                )
+            except BaseException:  # noqa: BLE001
+                pass
+
+
+class Session(NativeHandle):
+    """A company id and refresh token that hand out a valid access token whenever asked.
+
+    Safe to share between threads: the cached token costs no request; when a renewal is
+    due exactly one request goes out however many threads ask, and all of them get its
+    result. A rotated refresh token is kept and handed to :meth:`on_refresh_token`'s
+    callback before the new access token is used.
+
+    Args:
+        company_id: the company the refresh token belongs to.
+        refresh_token: the refresh token (e.g. ``Tokens.refresh_token``).
+        client: the :class:`Client` to use; ``None``: the process-wide default client
+            (configured by ``ALFAVIEW_API_URL`` etc. when it is first used). The session
+            keeps its connection alive even if the client is closed afterwards.
+
+    Nothing is sent until a token is asked for.
+    """
+
+    _free_name = "av_session_free"
+
+    def __init__(self, company_id: str, refresh_token: str, client: Optional[Client] = None) -> None:
+        if client is not None and not isinstance(client, Client):
+            raise TypeError(f"client must be a Client or None, not {type(client).__name__}")
+        lib = _ffi.lib
+        cid = c_str(company_id, "company_id")
+        token = c_str(refresh_token, "refresh_token")
+        # Both live as long as this object: the library may call the trampoline until
+        # the session is freed.
+        self._handler = _RotationHandler()
+        self._trampoline = _ffi.av_refresh_token_cb(self._handler)
+        self._company_id = company_id
+        out = _ffi.SessionPtr()
+        if client is None:
+            check(lib.av_session_new(None, cid, token, byref(out)))
+        else:
+            ptr = client._borrow()
+            try:
+                check(lib.av_session_new(ptr, cid, token, byref(out)))
+            finally:
+                client._unborrow()
+        super().__init__(out)
+
+    @classmethod
+    def from_tokens(cls, tokens: Tokens, client: Optional[Client] = None) -> "Session":
+        """A session from a sign-in's result (its company id and refresh token)."""
+        if not tokens.refresh_token:
+            raise invalid_argument("tokens", "the server issued no refresh token")
+        return cls(tokens.company_id, tokens.refresh_token, client)
+
+    @property
+    def company_id(self) -> str:
+        """The company this session's tokens are for."""
+        return self._company_id
+
+    def __repr__(self) -> str:
+        state = ", closed" if self.closed else ""
+        return f"Session(company_id={self._company_id!r}{state})"
+
+    def _after_release(self) -> None:
+        self._handler.callback = None
+
+    # ---- tokens --------------------------------------------------------------------------
+
+    def token(self) -> AccessToken:
+        """A valid access token and when it expires (the cached one while it has more than
+        the refresh margin left, otherwise a renewed one). If renewing fails while the
+        cached token is still valid, the cached token is returned (and a warning logged)."""
+        out = c_void_p()
+        expires = c_int64()
+        ptr = self._borrow()
+        try:
+            status = _ffi.lib.av_session_access_token(ptr, byref(out), byref(expires))
+            if status:
+                raise_last_error(status)
+        finally:
+            self._unborrow()
+        return AccessToken(_ffi.take_string(out), from_unix(expires.value))
+
+    def access_token(self) -> str:
+        """A valid access token (see :meth:`token`)."""
+        return self.token().access_token
+
+    @property
+    def refresh_token(self) -> str:
+        """The refresh token to keep: the newest the server issued."""
+        out = c_void_p()
+        ptr = self._borrow()
+        try:
+            status = _ffi.lib.av_session_refresh_token(ptr, byref(out))
+            if status:
+                raise_last_error(status)
+        finally:
+            self._unborrow()
+        return _ffi.take_string(out)
+
+    def set_refresh_margin(self, seconds: Union[int, float, timedelta]) -> None:
+        """Renew the access token this long before it expires (default 60 s; tokens
+        living less than twice the margin are renewed half-way through their life)."""
+        if isinstance(seconds, timedelta):
+            value = seconds.total_seconds()
+        elif isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
+            value = float(seconds)
+        else:
+            raise TypeError(f"seconds must be a number or a timedelta, not {type(seconds).__name__}")
+        if not math.isfinite(value) or value < 0 or value > _U32_MAX:
+            raise invalid_argument("seconds", f"must be from 0 to {_U32_MAX}, not {seconds!r}")
+        whole = math.ceil(value)
+        ptr = self._borrow()
+        try:
+            check(_ffi.lib.av_session_set_refresh_margin_s(ptr, whole))
+        finally:
+            self._unborrow()
+
+    def on_refresh_token(self, callback: Optional[_F]) -> Optional[_F]:
+        """Calls ``callback(company_id, new_refresh_token)`` whenever the server rotates
+        the refresh token (``None`` removes it). Persist the new token there: the old one
+        may no longer be accepted. It runs on the thread that renewed the token, before
+        the new access token is handed out. An exception it raises is logged (logger
+        ``"alfaview_auth"``) and otherwise ignored: the session goes on with the new token.
+
+        Returns ``callback``, so it also works as a decorator."""
+        if callback is not None and not callable(callback):
+            raise TypeError("callback must be callable or None")
+        self._handler.callback = callback
+        native = self._trampoline if callback is not None else _ffi.av_refresh_token_cb()
+        ptr = self._borrow()
+        try:
+            check(_ffi.lib.av_session_on_refresh_token(ptr, native, None))
+        finally:
+            self._unborrow()
+        return callback
+
+    # ---- calls ---------------------------------------------------------------------------
+
+    def call_raw(self, service_method: str, json_body: JsonBody = None) -> str:
+        """Like :meth:`call`, returning the reply's JSON text."""
+        method = c_str(service_method, "service_method")
+        body = encode_body(json_body)
+        out = c_void_p()
+        ptr = self._borrow()
+        try:
+            status = _ffi.lib.av_session_call(ptr, method, body, byref(out))
+            if status:
+                raise_last_error(status)
+        finally:
+            self._unborrow()
+        return _ffi.take_string(out)
+
+    def call(self, service_method: str, json_body: JsonBody = None) -> Dict[str, Any]:
+        """Calls ``service_method`` with the session's access token and returns the reply
+        as a dict. If the server says TOKEN_OUTDATED, the token is renewed and the call
+        retried once."""
+        return parse_reply(self.call_raw(service_method, json_body))
+
+    # ---- asyncio -------------------------------------------------------------------------
+
+    async def token_async(self) -> AccessToken:
+        """:meth:`token` in a worker thread."""
+        return await asyncio.to_thread(self.token)
+
+    async def access_token_async(self) -> str:
+        """:meth:`access_token` in a worker thread."""
+        return await asyncio.to_thread(self.access_token)
+
+    async def call_async(self, service_method: str, json_body: JsonBody = None) -> Dict[str, Any]:
+        """:meth:`call` in a worker thread."""
+        return await asyncio.to_thread(self.call, service_method, json_body)
+
+    async def call_raw_async(self, service_method: str, json_body: JsonBody = None) -> str:
+        """:meth:`call_raw` in a worker thread."""
+        return await asyncio.to_thread(self.call_raw, service_method, json_body)
