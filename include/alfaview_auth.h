@@ -27,16 +27,6 @@
 #include <stdint.h>
 
 /**
- * How many times a transient failure is retried unless set otherwise.
- */
-#define DEFAULT_MAX_RETRIES 2
-
-/**
- * The longest app id accepted.
- */
-#define MAX_APP_ID_LEN 64
-
-/**
  * The result of every fallible function. Values are fixed by the ABI contract.
  */
 enum av_status

@@ -5,19 +5,23 @@
 // `abi_list!(emit)` hands this list to the macro `emit`. Three macros read it:
 // - `emit_decls` (src/decls.rs): the `extern "C"` block, constants and types that ctest
 //   compares with the header;
-// - `emit_asserts` (src/lib.rs): compile-time assertions that each definition in
+// - `emit_asserts` (src/assertions.rs): compile-time assertions that each definition in
 //   `alfaview_auth::ffi` has exactly this type;
 // - `emit_table` (src/model.rs): the same list as data, for the C/C++ signature check and
-//   the completeness check (tests/abi.rs).
+//   the completeness check (tests/abi/).
 //
 // Adding a function: one `fn` line in the `mod` block of the module that defines it.
 // Types are spelled as in the Rust definition: `c_char`, `c_void`, `i32`/`u32`/`i64`/`usize`,
-// `av_status`, and the names of the opaque types and typedefs below.
+// `av_status`, and the names of the opaque types, typedefs and structs below.
 //
 // Grammar (in this order):
 //   status MODULE::NAME: REPR { CONST = VALUE, ... }
 //   opaque MODULE::NAME;                 (a handle: `typedef struct NAME NAME;`)
 //   typedef MODULE::NAME = RUST_TYPE;    (e.g. a callback: `Option<unsafe extern "C" fn(..)>`)
+//   struct MODULE::NAME { FIELD: TYPE, ... }
+//                                        (a `#[repr(C)]` struct with a body, used by value:
+//                                        `typedef struct { .. } NAME;`; every field, in the
+//                                        order of the definition)
 //   mod MODULE { fn NAME(ARG: TYPE, ...) -> TYPE; ... }
 
 macro_rules! abi_list {
@@ -55,6 +59,27 @@ macro_rules! abi_list {
                 unsafe extern "C" fn(user_data: *mut c_void, level: i32, message: *const c_char),
             >;
 
+            struct store::av_store_callbacks {
+                load: Option<
+                    unsafe extern "C" fn(
+                        user_data: *mut c_void,
+                        company_id: *mut c_char,
+                        company_id_size: usize,
+                        refresh_token: *mut c_char,
+                        refresh_token_size: usize,
+                    ) -> i32,
+                >,
+                save: Option<
+                    unsafe extern "C" fn(
+                        user_data: *mut c_void,
+                        company_id: *const c_char,
+                        refresh_token: *const c_char,
+                    ) -> i32,
+                >,
+                lock: Option<unsafe extern "C" fn(user_data: *mut c_void, timeout_ms: u32) -> i32>,
+                unlock: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
+            }
+
             mod error {
                 fn av_last_error_message() -> *const c_char;
                 fn av_last_error_api_status() -> *const c_char;
@@ -88,6 +113,14 @@ macro_rules! abi_list {
                 fn av_client_builder_set_user_agent(
                     b: *mut av_client_builder,
                     ua: *const c_char,
+                ) -> av_status;
+                fn av_client_builder_set_max_retries(
+                    b: *mut av_client_builder,
+                    retries: u32,
+                ) -> av_status;
+                fn av_client_builder_set_max_reply_bytes(
+                    b: *mut av_client_builder,
+                    bytes: usize,
                 ) -> av_status;
                 fn av_client_build(b: *const av_client_builder, out: *mut *mut av_client) -> av_status;
                 fn av_client_builder_free(b: *mut av_client_builder);
@@ -165,6 +198,31 @@ macro_rules! abi_list {
                     out_json: *mut *mut c_char,
                 ) -> av_status;
                 fn av_session_free(s: *mut av_session);
+            }
+
+            mod store {
+                fn av_store_save(
+                    app_id: *const c_char,
+                    company_id: *const c_char,
+                    refresh_token: *const c_char,
+                ) -> av_status;
+                fn av_store_load(
+                    app_id: *const c_char,
+                    out_company_id: *mut *mut c_char,
+                    out_refresh_token: *mut *mut c_char,
+                ) -> av_status;
+                fn av_store_delete(app_id: *const c_char) -> av_status;
+                fn av_session_new_from_store(
+                    c: *const av_client,
+                    app_id: *const c_char,
+                    out: *mut *mut av_session,
+                ) -> av_status;
+                fn av_session_new_with_store(
+                    c: *const av_client,
+                    cbs: *const av_store_callbacks,
+                    user_data: *mut c_void,
+                    out: *mut *mut av_session,
+                ) -> av_status;
             }
 
             mod log {

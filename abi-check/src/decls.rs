@@ -1,6 +1,6 @@
 //! The Rust declarations of the C ABI that ctest compares with include/alfaview_auth.h:
-//! the `extern "C"` block, the status type and its constants, the opaque handle types and
-//! the typedefs, all emitted from the one list in `abi.rs`.
+//! the `extern "C"` block, the status type and its constants, the opaque handle types, the
+//! typedefs and the by-value structs, all emitted from the one list in `abi.rs`.
 //!
 //! build.rs hands this file to ctest as a crate root of its own (ctest expands it with
 //! `rustc -Zunpretty=expanded`, so it sees the macro's output), which is why it names
@@ -16,6 +16,7 @@ macro_rules! emit_decls {
         status $smod:ident :: $status:ident : $repr:ty { $($c:ident = $v:expr),* $(,)? }
         $(opaque $omod:ident :: $opaque:ident;)*
         $(typedef $tmod:ident :: $typedef:ident = $tty:ty;)*
+        $(struct $stmod:ident :: $struct:ident { $($field:ident : $fty:ty),* $(,)? })*
         $(mod $fmod:ident { $(fn $f:ident($($a:ident : $t:ty),* $(,)?) $(-> $r:ty)?;)* })*
     ) => {
         pub use std::ffi::{c_char, c_void};
@@ -35,6 +36,16 @@ macro_rules! emit_decls {
         )*
 
         $(pub type $typedef = $tty;)*
+
+        $(
+            /// A struct C passes by value: the listed fields, in the listed order. ctest
+            /// compares its size, alignment, each field's offset, size and type with the
+            /// header's, and hands one to C and back (padding stays in place).
+            #[repr(C)]
+            pub struct $struct {
+                $(pub $field: $fty,)*
+            }
+        )*
 
         extern "C" {
             $($(pub fn $f($($a: $t),*) $(-> $r)?;)*)*

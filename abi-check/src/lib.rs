@@ -13,7 +13,7 @@ pub mod decls;
 mod model;
 mod assertions;
 
-pub use model::{Abi, Function, Item, Status, Typedef};
+pub use model::{Abi, Function, Item, Status, Struct, Typedef};
 
 abi_list!(emit_table);
 

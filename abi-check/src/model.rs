@@ -1,6 +1,6 @@
 // The ABI list (src/abi.rs) as data: `abi_list!(emit_table)` defines `pub const ABI: Abi`.
 // Plain `std`-free Rust, because build.rs `include!`s this file too (to tell ctest which
-// structs are opaque).
+// structs are opaque and which are by value).
 
 /// Everything src/abi.rs lists.
 #[allow(dead_code)] // build.rs reads only part of it
@@ -9,6 +9,7 @@ pub struct Abi {
     pub status: Status,
     pub opaques: &'static [Item],
     pub typedefs: &'static [Typedef],
+    pub structs: &'static [Struct],
     pub functions: &'static [Function],
 }
 
@@ -42,6 +43,16 @@ pub struct Typedef {
     pub rust: &'static str,
 }
 
+/// A by-value struct (`typedef struct { .. } NAME;`).
+#[allow(dead_code)]
+#[derive(Debug)]
+pub struct Struct {
+    pub module: &'static str,
+    pub name: &'static str,
+    /// `(name, Rust type)` of each field, in order.
+    pub fields: &'static [(&'static str, &'static str)],
+}
+
 /// A function.
 #[allow(dead_code)]
 #[derive(Debug)]
@@ -56,11 +67,22 @@ pub struct Function {
 
 #[allow(dead_code)]
 impl Abi {
-    /// Whether `name` is the status type, an opaque type or a typedef.
+    /// Whether `name` is the status type, an opaque type, a typedef or a struct.
     pub fn has_type(&self, name: &str) -> bool {
-        self.status.name == name
-            || self.opaques.iter().any(|o| o.name == name)
-            || self.typedefs.iter().any(|t| t.name == name)
+        self.type_names().any(|n| n == name)
+    }
+
+    /// The names of the status type, the opaque types, the typedefs and the structs.
+    pub fn type_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        core::iter::once(self.status.name)
+            .chain(self.opaques.iter().map(|o| o.name))
+            .chain(self.typedefs.iter().map(|t| t.name))
+            .chain(self.structs.iter().map(|s| s.name))
+    }
+
+    /// The struct called `name`.
+    pub fn structure(&self, name: &str) -> Option<&'static Struct> {
+        self.structs.iter().find(|s| s.name == name)
     }
 
     /// The function called `name`.
@@ -74,6 +96,7 @@ macro_rules! emit_table {
         status $smod:ident :: $status:ident : $repr:ty { $($c:ident = $v:expr),* $(,)? }
         $(opaque $omod:ident :: $opaque:ident;)*
         $(typedef $tmod:ident :: $typedef:ident = $tty:ty;)*
+        $(struct $stmod:ident :: $struct:ident { $($field:ident : $fty:ty),* $(,)? })*
         $(mod $fmod:ident { $(fn $f:ident($($a:ident : $t:ty),* $(,)?) $(-> $r:ty)?;)* })*
     ) => {
         /// The ABI as src/abi.rs lists it.
@@ -89,6 +112,11 @@ macro_rules! emit_table {
                 module: stringify!($tmod),
                 name: stringify!($typedef),
                 rust: stringify!($tty),
+            },)*],
+            structs: &[$(Struct {
+                module: stringify!($stmod),
+                name: stringify!($struct),
+                fields: &[$((stringify!($field), stringify!($fty)),)*],
             },)*],
             functions: &[$($(Function {
                 module: stringify!($fmod),

@@ -595,6 +595,32 @@ public:
         return std::move(*this);
     }
 
+    /// How many times a transient failure is retried (`av_client_builder_set_max_retries`;
+    /// default 2, 0 turns retries off): a connection that could not be made, HTTP
+    /// 502/503/504, and 429 after its Retry-After; always within the timeout.
+    client_builder &max_retries(std::uint32_t retries) & {
+        detail::check(av_client_builder_set_max_retries(h_.get(), retries));
+        return *this;
+    }
+    /// \copydoc max_retries(std::uint32_t) &
+    client_builder max_retries(std::uint32_t retries) && {
+        max_retries(retries);
+        return std::move(*this);
+    }
+
+    /// The largest reply to an API call accepted, in bytes
+    /// (`av_client_builder_set_max_reply_bytes`; default 16 MiB, at least 1). A larger
+    /// reply fails with a protocol_error without being read whole.
+    client_builder &max_reply_bytes(std::size_t bytes) & {
+        detail::check(av_client_builder_set_max_reply_bytes(h_.get(), bytes));
+        return *this;
+    }
+    /// \copydoc max_reply_bytes(std::size_t) &
+    client_builder max_reply_bytes(std::size_t bytes) && {
+        max_reply_bytes(bytes);
+        return std::move(*this);
+    }
+
     /// Builds a client from these settings (`av_client_build`). The builder stays valid
     /// and may build more clients. Defined after class client.
     client build() const;

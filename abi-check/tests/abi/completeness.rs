@@ -1,4 +1,5 @@
-//! Nothing left out: every function, type and constant that the header declares, every
+//! Nothing left out: every function, type, by-value struct and constant that the header
+//! declares (and each listed type and struct is in the header), every
 //! `#[no_mangle]` function in the library's source and every `av_*` symbol its shared
 //! library exports must be in src/abi.rs (and the other way round), so that a new ABI
 //! function fails here until it is listed, and is then checked like the others.
@@ -16,6 +17,9 @@ pub struct Header {
     pub functions: BTreeSet<String>,
     /// Typedef names and struct/enum/union tags defined with a body.
     pub types: BTreeSet<String>,
+    /// Structs defined with a body (by-value structs): the typedef name of
+    /// `typedef struct [TAG] { .. } NAME;`, the tag of `struct TAG { .. }`.
+    pub structs: BTreeSet<String>,
     /// Enumerators and their values.
     pub constants: Vec<(String, i64)>,
     /// `#define`d names that start with `AV_`/`av_`.
@@ -61,17 +65,30 @@ pub fn parse_header(text: &str) -> Header {
     while i < t.len() {
         match &t[i] {
             Tok::Word(w) if w == "typedef" => {
-                // The declared name: `(*name)` for a function pointer, else the last word.
+                // The declared name: `(*name)` for a function pointer, else the last word
+                // before the `;`. Both outside any `{ .. }` body: the fields of
+                // `typedef struct { int (*load)(..); .. } NAME;` declare no type.
                 let mut name = None;
+                let mut depth = 0usize;
                 let mut j = i + 1;
-                while j < t.len() && !punct(j, ';') {
-                    if punct(j, '(') && punct(j + 1, '*') && punct(j + 3, ')') {
+                while j < t.len() && !(depth == 0 && punct(j, ';')) {
+                    if punct(j, '{') {
+                        depth += 1;
+                    } else if punct(j, '}') {
+                        depth = depth.saturating_sub(1);
+                    } else if depth == 0 && punct(j, '(') && punct(j + 1, '*') && punct(j + 3, ')')
+                    {
                         name = name.or(word(j + 2));
                     }
                     j += 1;
                 }
                 if let Some(n) = name.or_else(|| word(j - 1)) {
                     h.types.insert(n.to_string());
+                    // `typedef struct [TAG] { .. } NAME;`: a struct with a body.
+                    let has_body = (i + 1..j).any(|k| punct(k, '{'));
+                    if word(i + 1) == Some("struct") && has_body {
+                        h.structs.insert(n.to_string());
+                    }
                 }
                 // The body of `typedef struct X {..} Y;` is scanned below all the same.
             }
@@ -79,6 +96,9 @@ pub fn parse_header(text: &str) -> Header {
                 if let Some(tag) = word(i + 1) {
                     if punct(i + 2, '{') || punct(i + 2, ':') {
                         h.types.insert(tag.to_string());
+                        if w == "struct" {
+                            h.structs.insert(tag.to_string());
+                        }
                     }
                 }
             }
@@ -121,10 +141,40 @@ pub fn check_header(abi: &Abi, h: &Header) -> Vec<String> {
             ));
         }
     }
-    for ty in &h.types {
+    // Structs with a body are taken below, with what the list says of them.
+    for ty in h.types.difference(&h.structs) {
         if !abi.has_type(ty) {
             problems.push(format!(
                 "type {ty} is in the header but not in abi-check/src/abi.rs"
+            ));
+        }
+    }
+    for ty in abi.type_names() {
+        if !h.types.contains(ty) {
+            problems.push(format!(
+                "type {ty} is in abi-check/src/abi.rs but not in the header"
+            ));
+        }
+    }
+    for s in h.structs.iter().filter(|s| abi.structure(s).is_none()) {
+        problems.push(if abi.has_type(s) {
+            format!(
+                "struct {s} has a body in the header (a by-value struct) but \
+                 abi-check/src/abi.rs does not list it as `struct MODULE::{s} {{ .. }}`"
+            )
+        } else {
+            format!(
+                "struct {s} is in the header but not in abi-check/src/abi.rs (add \
+                 `struct MODULE::{s} {{ field: TYPE, .. }}`)"
+            )
+        });
+    }
+    for s in abi.structs {
+        if h.types.contains(s.name) && !h.structs.contains(s.name) {
+            problems.push(format!(
+                "struct {} is in abi-check/src/abi.rs but the header does not define it \
+                 with a body (`typedef struct {{ .. }} {};`)",
+                s.name, s.name
             ));
         }
     }

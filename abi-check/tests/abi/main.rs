@@ -68,11 +68,13 @@ fn main() -> ExitCode {
     };
     let abi = &ABI;
     println!(
-        "abi-check: {} functions, {} status values, {} opaque types, {} typedefs (abi-check/src/abi.rs)",
+        "abi-check: {} functions, {} status values, {} opaque types, {} typedefs, {} structs \
+         (abi-check/src/abi.rs)",
         abi.functions.len(),
         abi.status.values.len(),
         abi.opaques.len(),
-        abi.typedefs.len()
+        abi.typedefs.len(),
+        abi.structs.len()
     );
 
     // 1. Compile time (this binary would not exist otherwise).
@@ -80,7 +82,8 @@ fn main() -> ExitCode {
         "Rust definitions = declarations",
         Ok(format!(
             "checked when abi-check compiled: every alfaview_auth::ffi function and typedef has \
-             the listed type, {} is 4 bytes, aligned to 4, with exactly the listed values",
+             the listed type, every struct exactly the listed fields, types and layout, {} is \
+             4 bytes, aligned to 4, with exactly the listed values",
             abi.status.name
         )),
     );
@@ -96,7 +99,7 @@ fn main() -> ExitCode {
         } else {
             Ok(format!(
                 "{n} comparisons: constant values, size/alignment/signedness of types, \
-                 function addresses"
+                 struct field offsets/sizes/types and round trips, function addresses"
             ))
         },
     );
@@ -105,6 +108,16 @@ fn main() -> ExitCode {
     r.check(
         "Rust type spellings in C (self-test)",
         cdecl::self_test().map(|n| format!("{n} spellings")),
+    );
+    r.check(
+        "struct assertions reject a wrong entry (self-test)",
+        signatures::self_test_structs(abi).map(|n| match n {
+            0 => "no struct with two fields or more to try".to_string(),
+            n => format!(
+                "{n} compilations (C, C++) of a struct entry with two fields swapped and a \
+                 type changed fail, naming those fields"
+            ),
+        }),
     );
     r.check(
         "signatures = header, in C",
@@ -126,9 +139,10 @@ fn main() -> ExitCode {
             problems(
                 completeness::check_header(abi, &h),
                 format!(
-                    "{} functions, {} types, {} constants, all listed",
+                    "{} functions, {} types ({} by-value structs), {} constants, all listed",
                     h.functions.len(),
                     h.types.len(),
+                    h.structs.len(),
                     h.constants.len()
                 ),
             )

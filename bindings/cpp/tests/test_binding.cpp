@@ -413,6 +413,26 @@ TEST(builder_settings) {
     CHECK(kept.native_handle() != nullptr);
 }
 
+TEST(builder_retries_and_reply_limit) {
+    mock::reset();
+    // One 503 is retried by default ...
+    const av::client retrying = av::client::builder().base_url(mock::base_url()).max_retries(2).build();
+    mock::fault(R"({"kind": "status", "status": 503, "count": 1})");
+    retrying.login_password("alice", "wonderland");
+    CHECK_EQ(mock::stat("authenticate"), 2);
+    // ... and reported at once with retries off.
+    const av::client once = av::client::builder().base_url(mock::base_url()).max_retries(0).build();
+    mock::fault(R"({"kind": "status", "status": 503, "count": 1})");
+    auto http = CHECK_THROWS(av::http_error, once.login_password("alice", "wonderland"));
+    if (http) CHECK_EQ(http->http_status(), 503);
+    // A small limit on call replies.
+    CHECK_THROWS(av::invalid_argument_error, av::client::builder().max_reply_bytes(0));
+    const av::client small = av::client::builder().base_url(mock::base_url()).max_reply_bytes(64).build();
+    const av::tokens t = small.login_password("alice", "wonderland");
+    CHECK_THROWS(av::protocol_error, small.call(t.access_token(), "roomService/create",
+                                               R"({"room": {"name": "a reply longer than sixty-four bytes"}})"));
+}
+
 // ======================================================================================
 // One-shot refresh and the default client
 // ======================================================================================
