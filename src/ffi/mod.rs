@@ -154,9 +154,17 @@ pub(crate) unsafe fn free_c_string(s: *mut c_char) {
     // SAFETY: `s` is a NUL-terminated string from `new_c_string`, owned by the caller
     // who hands it back here once.
     unsafe {
+        wipe_c_string(s);
+        libc::free(s as *mut libc::c_void);
+    }
+}
+
+/// Overwrites a NUL-terminated string's bytes with zeros (the NUL stays).
+unsafe fn wipe_c_string(s: *mut c_char) {
+    // SAFETY: the caller passes a writable NUL-terminated string.
+    unsafe {
         let len = libc::strlen(s);
         std::slice::from_raw_parts_mut(s as *mut u8, len).zeroize();
-        libc::free(s as *mut libc::c_void);
     }
 }
 
@@ -188,3 +196,22 @@ impl Drop for OwnedCStr {
 
 /// The empty C string, for getters given a NULL handle.
 pub(crate) const EMPTY: *const c_char = c"".as_ptr();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_out_are_wiped_before_they_are_freed() {
+        let p = new_c_string("secret-token", "test").unwrap();
+        // SAFETY: `p` is a live string from new_c_string, 12 bytes plus the NUL.
+        unsafe {
+            assert_eq!(CStr::from_ptr(p).to_str().unwrap(), "secret-token");
+            wipe_c_string(p);
+            let bytes = std::slice::from_raw_parts(p as *const u8, 13);
+            assert!(bytes.iter().all(|&b| b == 0), "{bytes:?}");
+            free_c_string(p);
+        }
+        assert!(new_c_string("a\0b", "test").is_err());
+    }
+}
