@@ -12,7 +12,7 @@ TARGET_DIR := target/debug
 LIB := $(TARGET_DIR)/libalfaview_auth.so
 MOCK := $(TARGET_DIR)/alfaview-mock
 
-.PHONY: all build header header-check deps test test-rust test-abi test-c test-os-store test-cpp test-python test-csharp test-bindings lint demo bench clean
+.PHONY: all build header header-check deps test test-rust test-abi test-c test-tls test-os-store test-cpp test-python test-csharp test-bindings lint demo bench clean
 
 all: build
 
@@ -32,7 +32,7 @@ header-check:
 deps:
 	@scripts/deps.sh
 
-test: deps header-check lint test-rust test-abi test-c test-os-store test-cpp test-python test-csharp test-bindings
+test: deps header-check lint test-rust test-abi test-c test-tls test-os-store test-cpp test-python test-csharp test-bindings
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -43,6 +43,11 @@ test-abi:
 
 test-c: build
 	CC="$(CC)" tests/c/run.sh
+
+## TLS through a real TLS server (Debian's nginx in front of the mock): right CA, none,
+## wrong host name, expired certificate.
+test-tls: build
+	tests/tls/run.sh
 
 ## The OS credential store against a real Secret Service (GNOME Keyring, private session).
 test-os-store:

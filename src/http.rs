@@ -77,8 +77,10 @@ impl Transport {
             .connect_timeout(config.timeout.min(MAX_CONNECT_TIMEOUT))
             .tcp_nodelay(true)
             .pool_max_idle_per_host(8);
-        if !https {
-            // Plaintext is only ever to loopback: never hand it to a proxy from the environment.
+        if is_loopback(&config.base) {
+            // A loopback server is on this machine: never send it (or, in plaintext, the
+            // credentials) through a proxy from the environment. Remote https:// honours
+            // HTTPS_PROXY/NO_PROXY; the tunnel keeps the proxy from seeing the request.
             builder = builder.no_proxy();
         }
         let http = builder
@@ -265,7 +267,7 @@ impl Transport {
             );
         }
         if let Some(tls) = find_tls_error(e) {
-            return Error::new(ErrorKind::Tls, format!("TLS failure with {target}: {tls}"));
+            return Error::new(ErrorKind::Tls, describe_tls(&tls, &target));
         }
         if e.is_connect() {
             return Error::new(
@@ -398,6 +400,34 @@ fn find_tls_error(e: &(dyn std::error::Error + 'static)) -> Option<rustls::Error
         current = next_cause(err);
     }
     None
+}
+
+/// A TLS failure in plain words, with what to do where there is something to do.
+fn describe_tls(e: &rustls::Error, target: &str) -> String {
+    use rustls::CertificateError as C;
+    let detail = e.to_string();
+    match e {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            C::UnknownIssuer => format!(
+                "the certificate of {target} is not signed by an authority this client trusts; if it is a private CA, trust it with ALFAVIEW_CA_FILE or av_client_builder_set_ca_file ({detail})"
+            ),
+            C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+                "the certificate of {target} is not valid for that host name ({detail})"
+            ),
+            C::Expired | C::ExpiredContext { .. } => {
+                format!("the certificate of {target} has expired ({detail})")
+            }
+            C::NotValidYet | C::NotValidYetContext { .. } => format!(
+                "the certificate of {target} is not valid yet; is this machine's clock right? ({detail})"
+            ),
+            C::Revoked => format!("the certificate of {target} has been revoked ({detail})"),
+            _ => format!("the certificate of {target} was refused ({detail})"),
+        },
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => format!(
+            "{target} did not answer with TLS (is it a plain-HTTP server? {detail})"
+        ),
+        _ => format!("the TLS handshake with {target} failed ({detail})"),
+    }
 }
 
 /// Checks a base URL against the policy: `https://`, or `http://` to a loopback host;

@@ -170,7 +170,14 @@ fn short_tokens_are_renewed_half_way() {
 fn a_failing_refresh_serves_the_valid_cached_token_and_backs_off() {
     let mock = MockServer::start();
     mock.configure(json!({"tokenLifetimeS": 4})).unwrap();
-    let s = session(&mock, "c-100");
+    // No retries, so each renewal attempt is one request.
+    let client = Client::builder()
+        .base_url(&mock.base_url())
+        .unwrap()
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let s = Session::new(Some(&client), "c-100", &mock.mint_refresh_token("c-100")).unwrap();
     s.set_refresh_margin(Duration::from_secs(3));
     let (a, _) = s.access_token().unwrap();
     // Half-way (2 s) the refresh is due; the server is failing.

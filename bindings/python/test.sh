@@ -3,11 +3,16 @@
 #   1. makes the virtualenv .venv at the repository root with the system CPython
 #      (/usr/bin/python3 -m venv), installing python3-venv first if it is missing and we
 #      are root, else printing the command to run;
-#   2. installs pytest and this package into it (non-editable: the tests import the
-#      installed copy, which proves `pip install ./bindings/python` works);
-#   3. runs pytest under scripts/with-mock.sh with ALFAVIEW_AUTH_LIBRARY pointing at
+#   2. installs pytest, redis-py (for the Redis store example and its tests only: it is
+#      not a dependency of the package) and this package into it (non-editable: the
+#      tests import the installed copy, which proves `pip install ./bindings/python`
+#      works);
+#   3. makes sure Debian's redis-server is there for tests/test_redis_store.py (which
+#      starts its own server on a free loopback port): installs it if missing and we are
+#      root, else prints the command to run and the Redis tests are skipped;
+#   4. runs pytest under scripts/with-mock.sh with ALFAVIEW_AUTH_LIBRARY pointing at
 #      target/debug/libalfaview_auth.so;
-#   4. runs examples/example.py against the mock too.
+#   5. runs examples/example.py against the mock too.
 # Exits non-zero on any failure (pytest's "no tests collected" included).
 # Environment: ALFAVIEW_TEST_PYTHON (the interpreter for the virtualenv, default
 # /usr/bin/python3), PYTEST_ARGS (extra pytest arguments, e.g. "-k session -x").
@@ -59,11 +64,29 @@ fi
 VPY="$VENV/bin/python"
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
-"$VPY" -m pip install -q "pytest>=7"
+"$VPY" -m pip install -q "pytest>=7" "redis>=4"
 # A fresh, non-editable install of the current source (a build copy only: no files are
 # written into the source tree but build/ and *.egg-info, which are ignored).
 rm -rf "$HERE/build" "$HERE"/*.egg-info  # setuptools' leftovers could ship stale modules
 "$VPY" -m pip install -q --force-reinstall --no-deps "$HERE"
+
+# ---- redis-server for the Redis store tests -------------------------------------------
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing redis-server (for tests/test_redis_store.py)" >&2
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }; then
+      echo "test.sh: installing redis-server failed" >&2
+    fi
+  fi
+fi
+if command -v redis-server >/dev/null 2>&1; then
+  # It is there: a Redis test that cannot use it fails instead of being skipped.
+  export ALFAVIEW_REQUIRE_REDIS=1
+else
+  echo "test.sh: redis-server is missing, so the Redis store tests are SKIPPED. Install it with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y redis-server" >&2
+  unset ALFAVIEW_REQUIRE_REDIS
+fi
 
 # ---- the tests -------------------------------------------------------------------------
 export ALFAVIEW_AUTH_LIBRARY="$LIB"

@@ -10,6 +10,10 @@ A thin ctypes binding of the native ``libalfaview_auth`` (standard library only)
         session.on_refresh_token(lambda company, token: save(company, token))
         reply = session.call("roomService/create", {"room": {"name": "Standup"}})
 
+Keeping the pair between runs: :mod:`alfaview_auth.store` (``store.save(app_id, ...)``,
+``Session.from_store(app_id)``), or your own :class:`PairStore` with
+``Session.with_store(store)``.
+
 Blocking calls release the GIL; every ``*_async`` variant runs the blocking call in a
 worker thread. Failures raise subclasses of :class:`AlfaviewError`. The library's log goes
 to the ``logging`` logger ``"alfaview_auth"``.
@@ -20,7 +24,7 @@ in this package, then the system loader (see :mod:`alfaview_auth._loader`).
 
 from __future__ import annotations
 
-from . import _ffi
+from . import _ffi, store
 from ._client import Client, JsonBody, refresh, refresh_async
 from ._errors import (
     AlfaviewError,
@@ -42,6 +46,7 @@ from ._loader import LibraryNotFoundError
 from ._log import TRACE, disable_logging, enable_logging, logger
 from ._session import RefreshTokenCallback, Session
 from ._types import AccessToken, Tokens
+from .store import PairStore, StoredPair
 
 __all__ = [
     "__version__",
@@ -51,6 +56,9 @@ __all__ = [
     "Session",
     "Tokens",
     "AccessToken",
+    "store",
+    "StoredPair",
+    "PairStore",
     "JsonBody",
     "RefreshTokenCallback",
     "refresh",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
 import math
 import os
@@ -21,9 +22,17 @@ __all__ = ["Client", "refresh", "refresh_async", "JsonBody"]
 JsonBody = Union[Mapping[str, Any], str, None]
 
 _U32_MAX = 2**32 - 1
+_SIZE_MAX = 2 ** (8 * ctypes.sizeof(ctypes.c_size_t)) - 1
 
 # C argument names -> this package's parameter names, for error messages.
-_BUILDER_NAMES = {"url": "base_url", "ms": "timeout", "pem_path": "ca_file", "ua": "user_agent"}
+_BUILDER_NAMES = {
+    "url": "base_url",
+    "ms": "timeout",
+    "pem_path": "ca_file",
+    "ua": "user_agent",
+    "retries": "max_retries",
+    "bytes": "max_reply_bytes",
+}
 _API_KEY_NAMES = {"api_key_secret": "secret"}
 
 
@@ -40,6 +49,16 @@ def _timeout_ms(timeout: Union[float, timedelta]) -> int:
     if ms > _U32_MAX:
         raise invalid_argument("timeout", f"must be at most {_U32_MAX / 1000:.0f} seconds")
     return ms
+
+
+def _count(value: int, name: str, minimum: int, maximum: int) -> int:
+    """A whole-number setting (``max_retries``, ``max_reply_bytes``) checked against the
+    range of its C type, so ctypes never wraps it silently."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if not minimum <= value <= maximum:
+        raise invalid_argument(name, f"must be from {minimum} to {maximum}, not {value}")
+    return value
 
 
 def encode_body(json_body: JsonBody) -> Optional[bytes]:
@@ -82,6 +101,12 @@ class Client(NativeHandle):
             ``timedelta``; default 30 s. Connecting alone is limited to ``min(timeout, 10 s)``.
         ca_file: a PEM file of extra root certificates to trust (a str or path).
         user_agent: the ``User-Agent`` header (default ``alfaview-auth/<version>``).
+        max_retries: how often a transient failure is retried (default 2; 0 turns retries
+            off): a connection that could not be made, HTTP 502, 503, 504, and 429 (after
+            its ``Retry-After``). Retries back off with jitter within ``timeout``.
+        max_reply_bytes: the largest reply to :meth:`call` (and a session's call)
+            accepted, in bytes (default 16 MiB; at least 1); a larger one raises
+            :class:`ProtocolError`. Sign-in and refresh replies are limited to 1 MiB.
     """
 
     _free_name = "av_client_free"
@@ -93,6 +118,8 @@ class Client(NativeHandle):
         timeout: Union[float, timedelta, None] = None,
         ca_file: Union[str, "os.PathLike[str]", None] = None,
         user_agent: Optional[str] = None,
+        max_retries: Optional[int] = None,
+        max_reply_bytes: Optional[int] = None,
     ) -> None:
         self._base_url = base_url
         lib = _ffi.lib
@@ -100,6 +127,16 @@ class Client(NativeHandle):
         ms = None if timeout is None else _timeout_ms(timeout)
         pem = None if ca_file is None else c_str(os.fspath(ca_file), "ca_file")
         ua = c_opt_str(user_agent, "user_agent")
+        retries = None if max_retries is None else _count(max_retries, "max_retries", 0, _U32_MAX)
+        reply_bytes = (
+            None
+            if max_reply_bytes is None
+            else _count(max_reply_bytes, "max_reply_bytes", 1, _SIZE_MAX)
+        )
+        set_retries = None if retries is None else _ffi.require("av_client_builder_set_max_retries")
+        set_reply_bytes = (
+            None if reply_bytes is None else _ffi.require("av_client_builder_set_max_reply_bytes")
+        )
 
         builder = lib.av_client_builder_new()
         if not builder:
@@ -114,6 +151,10 @@ class Client(NativeHandle):
                 check(lib.av_client_builder_set_ca_file(builder, pem), _BUILDER_NAMES)
             if ua is not None:
                 check(lib.av_client_builder_set_user_agent(builder, ua), _BUILDER_NAMES)
+            if set_retries is not None:
+                check(set_retries(builder, retries), _BUILDER_NAMES)
+            if set_reply_bytes is not None:
+                check(set_reply_bytes(builder, reply_bytes), _BUILDER_NAMES)
             check(lib.av_client_build(builder, byref(out)), _BUILDER_NAMES)
         finally:
             lib.av_client_builder_free(builder)

@@ -15,9 +15,9 @@ Rules every declaration follows (see ``/work/shared/STYLE.md``, Python section):
 * callbacks are ``CFUNCTYPE`` types; whoever installs one keeps the ctypes object alive
   for as long as the library may call it.
 
-Adding a function (e.g. the token store's ``av_store_save``): append one ``Fn`` to
-:data:`FUNCTIONS`; pass ``optional=True`` while older libraries without it must still
-load (``lib.av_store_save`` is then ``None``). ``tests/test_ffi.py`` compares the table
+Adding a function: append one ``Fn`` to :data:`FUNCTIONS`; pass ``optional=True`` while
+older libraries without it must still load (``lib.av_store_save`` is then ``None``, and
+:func:`require` raises ``NotImplementedError`` naming it). ``tests/test_ffi.py`` compares the table
 with the header, so a function in the header but not here (or with other argument types)
 fails the tests.
 """
@@ -68,6 +68,33 @@ av_refresh_token_cb = CFUNCTYPE(None, c_void_p, c_char_p, c_char_p)
 #: ``typedef void (*av_log_cb)(void *user_data, int32_t level, const char *message);``
 av_log_cb = CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
 
+# The four members of ``av_store_callbacks``. Each fallible one returns an ``av_status``
+# value as a plain int32_t. ``load``'s two buffers are writable ``char *``: declared as
+# ``c_void_p`` (an address) because ctypes would turn a ``c_char_p`` argument into an
+# immutable ``bytes`` copy.
+
+#: ``int32_t (*load)(void *user_data, char *company_id, size_t company_id_size,
+#: char *refresh_token, size_t refresh_token_size)``
+av_store_load_fn = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t, c_void_p, c_size_t)
+#: ``int32_t (*save)(void *user_data, const char *company_id, const char *refresh_token)``
+av_store_save_fn = CFUNCTYPE(c_int32, c_void_p, c_char_p, c_char_p)
+#: ``int32_t (*lock)(void *user_data, uint32_t timeout_ms)``
+av_store_lock_fn = CFUNCTYPE(c_int32, c_void_p, c_uint32)
+#: ``void (*unlock)(void *user_data)``
+av_store_unlock_fn = CFUNCTYPE(None, c_void_p)
+
+
+class av_store_callbacks(ctypes.Structure):
+    """``av_store_callbacks``: an application's store (the library copies the struct;
+    whoever passes it keeps the four function objects alive as long as the session)."""
+
+    _fields_ = [
+        ("load", av_store_load_fn),
+        ("save", av_store_save_fn),
+        ("lock", av_store_lock_fn),
+        ("unlock", av_store_unlock_fn),
+    ]
+
 
 @dataclass(frozen=True)
 class Fn:
@@ -97,6 +124,8 @@ FUNCTIONS: Sequence[Fn] = (
     Fn("av_client_builder_set_timeout_ms", av_status, (BuilderPtr, c_uint32)),
     Fn("av_client_builder_set_ca_file", av_status, (BuilderPtr, c_char_p)),
     Fn("av_client_builder_set_user_agent", av_status, (BuilderPtr, c_char_p)),
+    Fn("av_client_builder_set_max_retries", av_status, (BuilderPtr, c_uint32), optional=True),
+    Fn("av_client_builder_set_max_reply_bytes", av_status, (BuilderPtr, c_size_t), optional=True),
     Fn("av_client_build", av_status, (BuilderPtr, POINTER(ClientPtr))),
     Fn("av_client_builder_free", None, (BuilderPtr,)),
     Fn("av_client_free", None, (ClientPtr,)),
@@ -131,6 +160,22 @@ FUNCTIONS: Sequence[Fn] = (
     Fn("av_session_on_refresh_token", av_status, (SessionPtr, av_refresh_token_cb, c_void_p)),
     Fn("av_session_call", av_status, (SessionPtr, c_char_p, c_char_p, OutString)),
     Fn("av_session_free", None, (SessionPtr,)),
+    # the token store
+    Fn("av_store_save", av_status, (c_char_p, c_char_p, c_char_p), optional=True),
+    Fn("av_store_load", av_status, (c_char_p, OutString, OutString), optional=True),
+    Fn("av_store_delete", av_status, (c_char_p,), optional=True),
+    Fn(
+        "av_session_new_from_store",
+        av_status,
+        (ClientPtr, c_char_p, POINTER(SessionPtr)),
+        optional=True,
+    ),
+    Fn(
+        "av_session_new_with_store",
+        av_status,
+        (ClientPtr, POINTER(av_store_callbacks), c_void_p, POINTER(SessionPtr)),
+        optional=True,
+    ),
     # logging
     Fn("av_set_log_callback", None, (av_log_cb, c_void_p, c_int32)),
 )
@@ -197,6 +242,18 @@ def free_string(out: c_void_p) -> None:
 def borrowed(value: Optional[bytes]) -> str:
     """A borrowed ``const char *`` result (already copied by ctypes) as ``str``."""
     return "" if value is None else value.decode("utf-8", "replace")
+
+
+def require(name: str) -> Any:
+    """The bound function ``name``; an optional one the loaded library lacks raises
+    :class:`NotImplementedError` naming the library and the fix."""
+    func = getattr(lib, name)
+    if func is None:
+        raise NotImplementedError(
+            f"the alfaview-auth library at {library_path} lacks {name}: it is older than "
+            "this Python package; build or install a matching version"
+        )
+    return func
 
 
 def declarations() -> Dict[str, Fn]:

@@ -8,7 +8,7 @@ from ctypes import byref, c_int64, c_void_p
 from datetime import timedelta
 from typing import Any, Callable, Dict, Optional, TypeVar, Union
 
-from . import _ffi
+from . import _ffi, store as _store
 from ._client import Client, JsonBody, encode_body, parse_reply
 from ._errors import c_str, check, invalid_argument, raise_last_error
 from ._handle import NativeHandle
@@ -53,6 +53,24 @@ class _RotationHandler:
                 pass
 
 
+def _check_client(client: Optional[Client]) -> None:
+    if client is not None and not isinstance(client, Client):
+        raise TypeError(f"client must be a Client or None, not {type(client).__name__}")
+
+
+def _with_client(client: Optional[Client], create: Callable[[Any], None]) -> None:
+    """Runs ``create(client pointer)`` (NULL: the default client) with the client
+    borrowed for the call."""
+    if client is None:
+        create(None)
+        return
+    ptr = client._borrow()
+    try:
+        create(ptr)
+    finally:
+        client._unborrow()
+
+
 class Session(NativeHandle):
     """A company id and refresh token that hand out a valid access token whenever asked.
 
@@ -74,26 +92,66 @@ class Session(NativeHandle):
     _free_name = "av_session_free"
 
     def __init__(self, company_id: str, refresh_token: str, client: Optional[Client] = None) -> None:
-        if client is not None and not isinstance(client, Client):
-            raise TypeError(f"client must be a Client or None, not {type(client).__name__}")
-        lib = _ffi.lib
+        _check_client(client)
         cid = c_str(company_id, "company_id")
         token = c_str(refresh_token, "refresh_token")
-        # Both live as long as this object: the library may call the trampoline until
-        # the session is freed.
+        self._setup(company_id)
+        out = _ffi.SessionPtr()
+        _with_client(client, lambda ptr: check(_ffi.lib.av_session_new(ptr, cid, token, byref(out))))
+        super().__init__(out)
+
+    def _setup(self, company_id: str, store_bridge: Optional[_store.StoreBridge] = None) -> None:
+        # All of these live as long as this object: the library may call the trampoline
+        # (and a store's callbacks) until the session is freed.
         self._handler = _RotationHandler()
         self._trampoline = _ffi.av_refresh_token_cb(self._handler)
+        self._store_bridge = store_bridge
         self._company_id = company_id
+
+    @classmethod
+    def from_store(cls, app_id: str, client: Optional[Client] = None) -> "Session":
+        """A session on the pair stored for ``app_id`` in the library's store (see
+        :mod:`alfaview_auth.store`; :class:`NotFoundError` if nothing is stored).
+
+        Every renewal takes the entry's exclusive lock, re-reads the stored pair (another
+        process may have rotated it) and saves a rotated refresh token before releasing the
+        lock: processes sharing an app id never refresh with a stale token nor lose a new
+        one. A rotated token that cannot be saved makes the call raise
+        :class:`StorageError` (the session keeps it and saves it at the next renewal)."""
+        _check_client(client)
+        name = c_str(app_id, "app_id")
+        company_id = _store.stored_company_id(app_id)
+        create = _ffi.require("av_session_new_from_store")
+        self = cls.__new__(cls)
+        self._setup(company_id)
         out = _ffi.SessionPtr()
-        if client is None:
-            check(lib.av_session_new(None, cid, token, byref(out)))
-        else:
-            ptr = client._borrow()
-            try:
-                check(lib.av_session_new(ptr, cid, token, byref(out)))
-            finally:
-                client._unborrow()
-        super().__init__(out)
+        _with_client(client, lambda ptr: check(create(ptr, name, byref(out))))
+        NativeHandle.__init__(self, out)
+        return self
+
+    @classmethod
+    def with_store(cls, store: "_store.PairStore", client: Optional[Client] = None) -> "Session":
+        """A session on the pair held by ``store``, the application's
+        :class:`~alfaview_auth.store.PairStore` (e.g. on Redis, shared by several hosts).
+
+        The pair is loaded now (:class:`NotFoundError` if ``store.load()`` returns
+        ``None``). Each renewal then calls ``store.lock(timeout)``, ``store.load()``, and
+        after a rotation ``store.save(pair)``, then ``store.unlock()``, on the thread that
+        renews. An exception raised by the store is logged (logger ``"alfaview_auth"``)
+        and the operation raises :class:`StorageError`. The session keeps ``store``
+        alive."""
+        _check_client(client)
+        bridge = _store.StoreBridge(store)
+        create = _ffi.require("av_session_new_with_store")
+        self = cls.__new__(cls)
+        self._setup("", bridge)
+        out = _ffi.SessionPtr()
+        _with_client(
+            client, lambda ptr: check(create(ptr, byref(bridge.callbacks), None, byref(out)))
+        )
+        self._company_id = bridge.company_id or ""
+        NativeHandle.__init__(self, out)
+        return self
 
     @classmethod
     def from_tokens(cls, tokens: Tokens, client: Optional[Client] = None) -> "Session":
@@ -112,7 +170,9 @@ class Session(NativeHandle):
         return f"Session(company_id={self._company_id!r}{state})"
 
     def _after_release(self) -> None:
+        # The native session is gone: nothing calls back any more.
         self._handler.callback = None
+        self._store_bridge = None
 
     # ---- tokens --------------------------------------------------------------------------
 
