@@ -61,8 +61,15 @@ echo
 echo "=== C demo (examples/c/demo.c)"
 "$BUILD/demo"
 
-# ---- Python demo: run it here, against the same mock server -----------------------------
-# (not written yet; e.g. echo; echo "=== Python demo"; python3 examples/python/demo.py)
+# ---- Python demo, against the same mock server -------------------------------------------
+# The binding is standard-library ctypes: it runs from the source tree with the system
+# CPython, no install needed.
+PYTHON=/usr/bin/python3
+[ -x "$PYTHON" ] || PYTHON=python3
+echo
+echo "=== Python demo (bindings/python/examples/example.py)"
+PYTHONPATH="$ROOT/bindings/python" ALFAVIEW_AUTH_LIBRARY="$LIBDIR/libalfaview_auth.so" \
+  "$PYTHON" bindings/python/examples/example.py
 
 echo
 echo "Demo finished; stopping the mock server."
