@@ -1,9 +1,9 @@
 //! A session: a company id and a refresh token that hand out a valid access token
 //! whenever asked, renewing it only when needed — once, however many threads ask.
 //!
-//! - The cached path reads a `RwLock` that a refresh write-locks only for the instant it
-//!   publishes a new token (never across the network), allocates nothing but the copy it
-//!   returns, and makes no request.
+//! - The cached path is a lock-free read of the published token (`arc-swap`: no lock, no
+//!   shared counter written, so threads do not slow each other down), allocates nothing
+//!   but the copy it returns, and makes no request.
 //! - A due refresh runs on one thread (the "flight"); the others wait on a condition
 //!   variable, bounded by the client's timeout, and all get the flight's result.
 //! - Expiry is judged on the lifetime clock ([`crate::clock`]) from the lifetime the
@@ -21,8 +21,9 @@ use crate::log::{self, Level};
 use crate::secret::Secret;
 use crate::store::{self, Pair, PairStore};
 use crate::timestamp;
+use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// How long before expiry a token is renewed, unless set otherwise.
@@ -50,7 +51,7 @@ struct Inner {
     company_id: String,
     refresh_token: Mutex<Secret>,
     margin_s: AtomicU32,
-    cache: RwLock<Option<Arc<Cached>>>,
+    cache: ArcSwapOption<Cached>,
     flight: Mutex<Flight>,
     flight_done: Condvar,
     on_rotate: CallbackSlot<RefreshTokenFn>,
@@ -145,7 +146,7 @@ impl Session {
                 company_id,
                 refresh_token: Mutex::new(refresh_token),
                 margin_s: AtomicU32::new(DEFAULT_REFRESH_MARGIN.as_secs() as u32),
-                cache: RwLock::new(None),
+                cache: ArcSwapOption::const_empty(),
                 flight: Mutex::new(Flight::default()),
                 flight_done: Condvar::new(),
                 on_rotate: CallbackSlot::new(),
@@ -189,7 +190,7 @@ impl Session {
     /// Hands a valid access token and its expiry to `f` without copying it.
     pub fn with_access_token<R>(&self, f: impl FnOnce(&str, i64) -> R) -> Result<R> {
         {
-            let cache = read(&self.inner.cache);
+            let cache = self.inner.cache.load();
             if let Some(c) = cache.as_ref() {
                 if Instant::now() < c.refresh_due(self.margin()) {
                     return Ok(f(c.access_token.expose(), c.expires_unix));
@@ -236,14 +237,14 @@ impl Session {
 
     /// Forgets `used` if it is still the cached token (the server rejected it).
     fn drop_token(&self, used: &Secret) {
-        let mut cache = write(&self.inner.cache);
-        if cache.as_ref().is_some_and(|c| &c.access_token == used) {
-            *cache = None;
-        }
+        self.inner.cache.rcu(|cache| match cache {
+            Some(c) if &c.access_token == used => None,
+            other => other.clone(),
+        });
     }
 
     fn cached(&self) -> Option<Arc<Cached>> {
-        read(&self.inner.cache).clone()
+        self.inner.cache.load_full()
     }
 
     /// The slow path: renew the token, or wait for the thread that is renewing it.
@@ -391,7 +392,7 @@ impl Session {
             lifetime: tokens.lifetime(),
             expires_unix: received_unix + tokens.lifetime().as_secs() as i64,
         });
-        *write(&inner.cache) = Some(cached.clone());
+        inner.cache.store(Some(cached.clone()));
         Ok(Renewed { cached, save_error })
     }
 
@@ -509,14 +510,6 @@ impl std::fmt::Debug for Session {
 // is a plain read or assignment), so poisoning is ignored.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    l.read().unwrap_or_else(|e| e.into_inner())
-}
-
-fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    l.write().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
