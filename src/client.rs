@@ -165,6 +165,21 @@ impl ClientBuilder {
 
 /// A connection to the alfaview API. Cheap to clone (clones share connections) and safe
 /// to use from many threads at once.
+///
+/// ```
+/// use alfaview_auth::Client;
+/// use std::time::Duration;
+/// # let mock = alfaview_mock::MockServer::start();
+///
+/// let client = Client::builder()
+///     .base_url(&mock.base_url())?        // default: ALFAVIEW_API_URL, else the real API
+///     .timeout(Duration::from_secs(10))?  // the whole request, retries included
+///     .build()?;
+/// let tokens = client.login_api_key("ak-demo", "ak-secret", "c-100")?;
+/// let reply = client.call(tokens.access_token().expose(), "authenticationService/isAuthenticated", None)?;
+/// assert!(reply.contains("\"OK\""));
+/// # Ok::<(), alfaview_auth::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Client {
     transport: Arc<Transport>,

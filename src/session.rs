@@ -41,6 +41,24 @@ pub type RefreshTokenFn = dyn Fn(&str, &Secret) + Send + Sync;
 
 /// An access token that keeps itself fresh. Cheap to clone (clones share the token),
 /// safe to use from many threads at once.
+///
+/// ```
+/// use alfaview_auth::{Client, Session};
+/// use std::sync::Arc;
+/// # let mock = alfaview_mock::MockServer::start();
+/// # mock.configure(serde_json::json!({"rotate": true})).unwrap();
+/// # let refresh_token = mock.mint_refresh_token("c-100");
+///
+/// let client = Client::builder().base_url(&mock.base_url())?.build()?;
+/// let session = Session::new(Some(&client), "c-100", &refresh_token)?;
+/// session.on_refresh_token(Some(Arc::new(|company_id: &str, new_token: &alfaview_auth::Secret| {
+///     // The server rotated the refresh token: persist `new_token` now.
+/// })));
+/// let (token, expires_at) = session.access_token()?;   // one request
+/// let (again, _) = session.access_token()?;            // from the cache, no request
+/// assert_eq!(token, again);
+/// # Ok::<(), alfaview_auth::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,

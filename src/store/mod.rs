@@ -5,6 +5,28 @@
 //! `ALFAVIEW_TOKEN_STORE` chooses: `os`, `file` (the default directory) or `file:<dir>`.
 //! Unset, the OS store is used where it works and the file store elsewhere; the choice is
 //! logged.
+//!
+//! ```
+//! use alfaview_auth::store::{FileStore, Pair, PairStore};
+//! use alfaview_auth::{Client, Session};
+//! use std::sync::Arc;
+//! # let mock = alfaview_mock::MockServer::start();
+//! # let dir = std::env::temp_dir().join(format!("av-doc-store-{}", std::process::id()));
+//!
+//! let client = Client::builder().base_url(&mock.base_url())?.build()?;
+//! let tokens = client.login_password("alice", "wonderland", Some("c-100"))?;
+//!
+//! // Once: keep the pair (here in a file store; `store::save` uses the chosen store).
+//! let store = Arc::new(FileStore::new(&dir, "com.example.app")?);
+//! store.save(&Pair::new(tokens.company_id(), tokens.refresh_token().unwrap().expose())?)?;
+//!
+//! // Every later run, in any number of processes: renewals lock the entry, re-read it,
+//! // and save a rotated refresh token before unlocking.
+//! let session = Session::with_store(Some(&client), store)?;
+//! let (access_token, expires_at) = session.access_token()?;
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), alfaview_auth::Error>(())
+//! ```
 
 mod file;
 mod lock;
