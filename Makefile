@@ -12,13 +12,18 @@ TARGET_DIR := target/debug
 LIB := $(TARGET_DIR)/libalfaview_auth.so
 MOCK := $(TARGET_DIR)/alfaview-mock
 
-.PHONY: all build header header-check deps test test-rust test-abi test-c test-tls test-os-store test-cpp test-python test-csharp test-bindings lint demo bench clean
+.PHONY: all build header header-check deps test test-rust test-abi test-c test-tls test-os-store test-cpp test-python test-csharp test-bindings wheel test-wheel lint demo bench clean
+.PHONY: release release-artifacts install install-shared install-static install-dev uninstall test-install
 
 all: build
 
 ## Build the library (cdylib, staticlib, rlib) and the mock server.
+## The cdylib's SONAME is libalfaview_auth.so.$(SOVERSION) (build.rs): programs linked
+## against target/debug/libalfaview_auth.so look for that name, so the symlink next to it
+## (which build.rs makes too) is made again here in case it was removed.
 build: deps
 	$(CARGO) build -p alfaview-auth -p alfaview-mock
+	@ln -sfn libalfaview_auth.so $(TARGET_DIR)/libalfaview_auth.so.$(SOVERSION)
 
 ## Regenerate include/alfaview_auth.h from the Rust source.
 header:
@@ -32,7 +37,7 @@ header-check:
 deps:
 	@scripts/deps.sh
 
-test: deps header-check lint test-rust test-abi test-c test-tls test-os-store test-cpp test-python test-csharp test-bindings
+test: deps header-check lint test-rust test-abi test-c test-tls test-os-store test-cpp test-python test-csharp test-bindings test-wheel test-install
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -66,6 +71,17 @@ test-csharp: build
 test-bindings: build
 	scripts/check-bindings.sh
 
+## A binary wheel of the Python binding with the release library inside:
+## bindings/python/dist/alfaview_auth-<version>-py3-none-<platform>.whl.
+wheel: deps
+	$(CARGO) build --release -p alfaview-auth
+	bindings/python/build-wheel.sh
+
+## The wheel installed offline into a fresh virtualenv, its example against the mock;
+## offline checks of the .NET package's .csproj.
+test-wheel: build wheel
+	tests/wheel/run.sh
+
 ## cargo fmt and clippy, warnings as errors.
 lint:
 	$(CARGO) fmt --all -- --check
@@ -80,3 +96,57 @@ clean:
 ## Benchmarks (not part of make test): see bench/run.sh.
 bench: deps
 	bench/run.sh
+
+## ---- Installing as a C library (packaging/README.md) -----------------------------------
+## make release && sudo make install [PREFIX=/usr/local] [DESTDIR=staging root]
+## LIBDIR, INCLUDEDIR, PKGCONFIGDIR, CMAKEDIR override the directories under PREFIX.
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+CMAKEDIR ?= $(LIBDIR)/cmake/AlfaviewAuth
+LDCONFIG ?= ldconfig
+RELEASE_DIR := target/release
+# The ABI version, the number in the SONAME: one place, build.rs.
+SOVERSION := $(shell sed -n 's/^const SOVERSION: u32 = \([0-9][0-9]*\);.*/\1/p' build.rs)
+INSTALL_ENV = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" \
+	INCLUDEDIR="$(INCLUDEDIR)" PKGCONFIGDIR="$(PKGCONFIGDIR)" CMAKEDIR="$(CMAKEDIR)" \
+	RELEASE_DIR="$(RELEASE_DIR)" LDCONFIG="$(LDCONFIG)"
+
+## The release build that make install installs (target/release: libalfaview_auth.so with
+## its SONAME symlink, libalfaview_auth.a), and the system libraries the static library
+## needs (asked of rustc once per dependency or toolchain change).
+release:
+	$(CARGO) build --release -p alfaview-auth
+	@ln -sfn libalfaview_auth.so $(RELEASE_DIR)/libalfaview_auth.so.$(SOVERSION)
+	@CARGO="$(CARGO)" packaging/native-static-libs.sh --release >/dev/null
+
+## make install builds first where cargo is at hand; under sudo without cargo it installs
+## the existing release build.
+release-artifacts:
+	@if command -v $(CARGO) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory release; \
+	else \
+	  echo "install: $(CARGO) not found; installing the release build in $(RELEASE_DIR) as it is"; \
+	fi
+
+install: release-artifacts
+	@$(INSTALL_ENV) packaging/install.sh install shared static dev
+
+install-shared: release-artifacts
+	@$(INSTALL_ENV) packaging/install.sh install shared
+
+install-static: release-artifacts
+	@$(INSTALL_ENV) packaging/install.sh install static
+
+install-dev: release-artifacts
+	@$(INSTALL_ENV) packaging/install.sh install dev
+
+uninstall:
+	@$(INSTALL_ENV) packaging/install.sh uninstall shared static dev
+
+## make install into a staging root, then the demo built against the installed library
+## through pkg-config (shared and static) and CMake, run against the mock server.
+test-install: build release
+	MAKE="$(MAKE)" CC="$(CC)" tests/install/run.sh

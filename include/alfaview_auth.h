@@ -27,6 +27,19 @@
 #include <stdint.h>
 
 /**
+ * The version of alfaview-auth this header belongs to (the crate's [package] version).
+ * Compare with av_version(), the version of the library loaded at run time.
+ * All three numbers can be used in #if.
+ */
+#define AV_VERSION_MAJOR 0
+#define AV_VERSION_MINOR 1
+#define AV_VERSION_PATCH 0
+/**
+ * The same version as a string, with any pre-release or build suffix: "0.1.0".
+ */
+#define AV_VERSION_STRING "0.1.0"
+
+/**
  * The result of every fallible function. Values are fixed by the ABI contract.
  */
 enum av_status

@@ -6,7 +6,7 @@
 
 use crate::lex::{tokens, Lang, Tok};
 use abi_check::{Abi, WORKSPACE};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
@@ -22,8 +22,9 @@ pub struct Header {
     pub structs: BTreeSet<String>,
     /// Enumerators and their values.
     pub constants: Vec<(String, i64)>,
-    /// `#define`d names that start with `AV_`/`av_`.
-    pub macros: BTreeSet<String>,
+    /// `#define`d names that start with `AV_`/`av_`, each with its replacement text
+    /// (trimmed; continuation lines joined).
+    pub macros: BTreeMap<String, String>,
 }
 
 pub fn header_path() -> PathBuf {
@@ -35,6 +36,8 @@ pub fn parse_header(text: &str) -> Header {
     // Preprocessor lines (with their continuations) apart, the rest as tokens.
     let mut code = String::new();
     let mut in_directive = false;
+    let mut current_macro: Option<String> = None;
+    let mut macro_text: Option<String> = None;
     for line in text.lines() {
         if in_directive || line.trim_start().starts_with('#') {
             let words: Vec<&str> = line
@@ -42,15 +45,31 @@ pub fn parse_header(text: &str) -> Header {
                 .trim_start_matches('#')
                 .split_whitespace()
                 .collect();
+            if in_directive {
+                // A continuation line of the last macro (if it is one of ours).
+                if let Some(text) = macro_text.as_mut() {
+                    text.push(' ');
+                    text.push_str(line.trim().trim_end_matches('\\').trim());
+                }
+            } else {
+                macro_text = None;
+            }
             if !in_directive && words.first() == Some(&"define") {
                 if let Some(name) = words.get(1) {
                     let name = name.split('(').next().unwrap_or(name);
                     if name.starts_with("AV_") || name.starts_with("av_") {
-                        h.macros.insert(name.to_string());
+                        let text = words[2..].join(" ");
+                        macro_text = Some(text.trim_end_matches('\\').trim().to_string());
+                        current_macro = Some(name.to_string());
                     }
                 }
             }
             in_directive = line.ends_with('\\');
+            if !in_directive {
+                if let (Some(name), Some(text)) = (current_macro.take(), macro_text.take()) {
+                    h.macros.insert(name, text.trim().to_string());
+                }
+            }
             code.push('\n');
         } else {
             code.push_str(line);
@@ -196,12 +215,153 @@ pub fn check_header(abi: &Abi, h: &Header) -> Vec<String> {
             ));
         }
     }
-    for m in &h.macros {
+    for m in h
+        .macros
+        .keys()
+        .filter(|m| !VERSION_MACROS.contains(&m.as_str()))
+    {
         problems.push(format!(
             "macro {m} is in the header: abi-check/src/abi.rs has no entry kind for constants yet (see abi-check/README.md)"
         ));
     }
     problems
+}
+
+/// The version macros gen-header writes from the crate's `[package]` version; checked by
+/// [`check_version_macros`], not listed in src/abi.rs.
+pub const VERSION_MACROS: [&str; 4] = [
+    "AV_VERSION_MAJOR",
+    "AV_VERSION_MINOR",
+    "AV_VERSION_PATCH",
+    "AV_VERSION_STRING",
+];
+
+/// The `version = ".."` of the `[package]` table of the crate's Cargo.toml.
+pub fn cargo_version() -> Result<String, String> {
+    let path = Path::new(WORKSPACE).join("Cargo.toml");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut in_package = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_package = line.split('#').next().unwrap_or_default().trim() == "[package]";
+        } else if let Some((key, value)) = line.split_once('=').filter(|_| in_package) {
+            if key.trim() == "version" {
+                let value = value.trim();
+                return value
+                    .strip_prefix('"')
+                    .and_then(|v| v.split_once('"'))
+                    .map(|(v, _)| v.to_string())
+                    .ok_or_else(|| {
+                        format!("Cargo.toml: [package] version is {value}, not a string")
+                    });
+            }
+        }
+    }
+    Err("Cargo.toml: no version in [package]".to_string())
+}
+
+/// The version macros of the header against the crate's version (`cargo`, from
+/// Cargo.toml) and the one the library reports at run time (`library`, `av_version()`):
+/// all four present, `AV_VERSION_MAJOR/MINOR/PATCH` plain decimal numbers equal to
+/// MAJOR.MINOR.PATCH, `AV_VERSION_STRING` the whole version as a string literal.
+pub fn check_version_macros(h: &Header, cargo: &str, library: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if cargo != library {
+        problems.push(format!(
+            "av_version() says {library:?} but Cargo.toml's [package] version is {cargo:?} \
+             (a stale build of the library?)"
+        ));
+    }
+    let core = cargo.split(['-', '+']).next().unwrap_or_default();
+    let numbers: Vec<&str> = core.split('.').collect();
+    if numbers.len() != 3 {
+        problems.push(format!(
+            "Cargo.toml's version {cargo:?} is not MAJOR.MINOR.PATCH"
+        ));
+        return problems;
+    }
+    let expected = [
+        (VERSION_MACROS[0], numbers[0].to_string()),
+        (VERSION_MACROS[1], numbers[1].to_string()),
+        (VERSION_MACROS[2], numbers[2].to_string()),
+        (VERSION_MACROS[3], format!("\"{cargo}\"")),
+    ];
+    for (name, want) in expected {
+        match h.macros.get(name) {
+            None => problems.push(format!(
+                "macro {name} is not in the header (gen-header writes it: `make header`)"
+            )),
+            Some(got) if *got != want => problems.push(format!(
+                "macro {name} is `{got}` in the header but Cargo.toml's version {cargo:?} \
+                 makes it `{want}` (`make header`)"
+            )),
+            Some(_) => {}
+        }
+    }
+    problems
+}
+
+/// The version check against headers that drifted: each must give exactly the problems
+/// expected (and a header that agrees, none), so that a check that passes everything
+/// cannot go unnoticed.
+pub fn self_test_version_macros(abi: &Abi) -> Result<String, String> {
+    let header = |major: &str, minor: &str, string: &str, extra: &str| {
+        parse_header(&format!(
+            "#ifndef X\n#define X\n#define AV_VERSION_MAJOR {major}\n#define AV_VERSION_MINOR \\\n  {minor}\n\
+             #define AV_VERSION_PATCH 3\n#define AV_VERSION_STRING {string}\n{extra}#endif\n"
+        ))
+    };
+    let cases = [
+        (
+            header("1", "2", "\"1.2.3-rc.1\"", ""),
+            "1.2.3-rc.1",
+            "1.2.3-rc.1",
+            0,
+        ),
+        (header("1", "3", "\"1.2.3\"", ""), "1.2.3", "1.2.3", 1),
+        (
+            header("1", "2", "\"1.2.3\"", ""),
+            "1.2.3-rc.1",
+            "1.2.3-rc.1",
+            1,
+        ),
+        (header("2", "2", "\"1.2.3\"", ""), "1.2.3", "1.2.4", 2),
+        (
+            header("1", "2", "\"1.2.3\"", "#define AV_VERSION_OTHER 1\n"),
+            "1.2.3",
+            "1.2.3",
+            0,
+        ),
+    ];
+    for (i, (h, cargo, library, want)) in cases.iter().enumerate() {
+        let got = check_version_macros(h, cargo, library);
+        if got.len() != *want {
+            return Err(format!(
+                "case {i}: {want} problems expected, got {}: {got:?}",
+                got.len()
+            ));
+        }
+    }
+    // A missing macro, and an unknown AV_ macro is still an unlisted constant.
+    let mut h = header("1", "2", "\"1.2.3\"", "#define AV_VERSION_OTHER 1\n");
+    h.macros.remove("AV_VERSION_PATCH");
+    let got = check_version_macros(&h, "1.2.3", "1.2.3");
+    if got.len() != 1 || !got[0].contains("AV_VERSION_PATCH") {
+        return Err(format!("a missing AV_VERSION_PATCH gives {got:?}"));
+    }
+    let macros: Vec<_> = check_header(abi, &h)
+        .into_iter()
+        .filter(|p| p.starts_with("macro "))
+        .collect();
+    if macros.len() != 1 || !macros[0].starts_with("macro AV_VERSION_OTHER ") {
+        return Err(format!(
+            "the completeness check should name AV_VERSION_OTHER (only): {macros:?}"
+        ));
+    }
+    Ok(format!(
+        "{} drifted or incomplete headers rejected, agreeing ones accepted",
+        cases.iter().filter(|c| c.3 > 0).count() + 1
+    ))
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -148,6 +148,32 @@ fn main() -> ExitCode {
             )
         }),
     );
+    r.check(
+        "version macros: drift is caught (self-test)",
+        completeness::self_test_version_macros(abi),
+    );
+    r.check(
+        "version macros = Cargo.toml = av_version()",
+        std::fs::read_to_string(&header_path)
+            .map(|text| completeness::parse_header(&text))
+            .map_err(|e| format!("cannot read {}: {e}", header_path.display()))
+            .and_then(|h| {
+                let cargo = completeness::cargo_version()?;
+                // The version compiled into the library (the rlib this test links).
+                // SAFETY: av_version returns a static NUL-terminated string.
+                let library =
+                    unsafe { std::ffi::CStr::from_ptr(alfaview_auth::ffi::error::av_version()) }
+                        .to_string_lossy()
+                        .into_owned();
+                problems(
+                    completeness::check_version_macros(&h, &cargo, &library),
+                    format!(
+                        "{} are {cargo}, as in Cargo.toml and av_version()",
+                        completeness::VERSION_MACROS.join(", ")
+                    ),
+                )
+            }),
+    );
     let sources = completeness::source_files();
     r.check(
         "complete: #[no_mangle] functions in src/",
