@@ -12,7 +12,7 @@ TARGET_DIR := target/debug
 LIB := $(TARGET_DIR)/libalfaview_auth.so
 MOCK := $(TARGET_DIR)/alfaview-mock
 
-.PHONY: all build header header-check deps test test-rust test-abi test-c test-tls test-os-store test-cpp test-python test-csharp test-bindings wheel test-wheel lint demo bench clean
+.PHONY: all build header header-check deps test test-rust test-abi test-c test-tls test-os-store test-cpp test-python test-csharp test-bindings wheel test-wheel lint demo bench soak clean
 .PHONY: release release-artifacts install install-shared install-static install-dev uninstall test-install
 
 all: build
@@ -92,6 +92,10 @@ demo: build
 
 clean:
 	$(CARGO) clean
+
+## Soak test under random faults (not part of make test): see soak/README.md.
+soak:
+	soak/run.sh
 
 ## Benchmarks (not part of make test): see bench/run.sh.
 bench: deps

@@ -26,6 +26,11 @@ pub unsafe extern "C" fn av_refresh(
         let company_id = unsafe { arg_str(company_id, "company_id") }?;
         let refresh_token = unsafe { arg_str(refresh_token, "refresh_token") }?;
         let tokens = Client::shared()?.refresh(company_id, refresh_token)?;
+        if tokens.refresh_token_rotated() {
+            crate::log::log(crate::log::Level::Warn, || {
+                format!("the server rotated the refresh token for company {company_id}; av_refresh cannot return the new one and the old one may no longer work: use av_client_refresh or a session")
+            });
+        }
         *out_token = new_c_string(tokens.access_token().expose(), "access token")?;
         if let Some(e) = out_expires {
             *e = tokens.expires_at();
