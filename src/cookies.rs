@@ -40,18 +40,54 @@ pub fn refresh_cookie<'a>(
             continue;
         }
         let token = cookie.value_trimmed();
-        let max_age = cookie.max_age().map(|d| d.whole_seconds());
-        if token.is_empty() || max_age.is_some_and(|s| s <= 0) {
+        // A value still in quotes after one pair is stripped is no cookie value.
+        if token.is_empty() || token.contains('"') {
+            continue;
+        }
+        let max_age = max_age(text);
+        if max_age.is_some_and(|s| s <= 0) {
             continue;
         }
         let expires_at = match max_age {
             Some(s) => Some(now_unix.saturating_add(s)),
-            None => cookie.expires_datetime().map(|t| t.unix_timestamp()),
-        };
+            None => match cookie.expires_datetime().map(|t| t.unix_timestamp()) {
+                // An Expires in the past deletes the cookie: not a token to keep.
+                Some(t) if t <= now_unix => continue,
+                other => other,
+            },
+        }
+        .map(|t| t.min(MAX_EXPIRY));
         found = Some(RefreshCookie {
             token: Secret::from(token),
             expires_at,
         });
+    }
+    found
+}
+
+/// The latest expiry reported: 9999-12-31T23:59:59Z.
+const MAX_EXPIRY: i64 = 253_402_300_799;
+
+/// The `Max-Age` attribute's seconds, read as RFC 6265 5.2.2 says: the last one present
+/// wins, and one whose value is not `-`? followed by digits is ignored. (The cookie crate
+/// reads an empty value as the longest duration.)
+fn max_age(set_cookie: &str) -> Option<i64> {
+    let mut found = None;
+    for attribute in set_cookie.split(';').skip(1) {
+        let (name, value) = attribute.split_once('=').unwrap_or((attribute, ""));
+        if !name.trim().eq_ignore_ascii_case("max-age") {
+            continue;
+        }
+        let value = value.trim();
+        let digits = value.strip_prefix('-').unwrap_or(value);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        found = Some(value.parse::<i64>().unwrap_or(if value.starts_with('-') {
+            i64::MIN
+        } else {
+            i64::MAX
+        }));
     }
     found
 }
@@ -76,7 +112,8 @@ pub fn cookie_header(token: &Secret) -> Secret {
 mod tests {
     use super::*;
 
-    const NOW: i64 = 1_700_000_000;
+    // Before the documented header's Expires (2022-11-19), so that one is in the future.
+    const NOW: i64 = 1_600_000_000;
 
     fn find(headers: &[&str]) -> Option<RefreshCookie> {
         refresh_cookie(headers.iter().map(|h| h.as_bytes()), NOW)
@@ -136,6 +173,18 @@ mod tests {
         );
         // The last valid one wins.
         assert_eq!(find(&["auth=a", "auth=b"]).unwrap().token.expose(), "b");
+    }
+
+    #[test]
+    fn an_expires_in_the_past_deletes_and_bad_max_age_is_ignored() {
+        assert!(find(&["auth=old; Expires=Thu, 01 Jan 1970 00:00:01 GMT"]).is_none());
+        let c = find(&["auth=t; Max-Age=; Expires=Sat, 19 Nov 2022 15:18:15 GMT"]).unwrap();
+        assert_eq!(c.expires_at, Some(1668871095));
+        let c = find(&["auth=t; Max-Age=12abc"]).unwrap();
+        assert_eq!(c.expires_at, None);
+        let c = find(&["auth=t; Max-Age=99999999999999999999999"]).unwrap();
+        assert_eq!(c.expires_at, Some(MAX_EXPIRY));
+        assert!(find(&["auth=\"\"tok\"\""]).is_none());
     }
 
     #[test]

@@ -62,6 +62,8 @@ pub(crate) struct Transport {
     // Drives `http` on whichever thread calls in; several threads may be inside at once.
     runtime: tokio::runtime::Runtime,
     base: Url,
+    /// The sign-in URL, joined once: every refresh uses it.
+    authenticate_url: Url,
     timeout: Duration,
     user_agent: HeaderValue,
     max_retries: u32,
@@ -91,9 +93,19 @@ impl Transport {
             .enable_time()
             .build()
             .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot set up I/O: {e}")))?;
+        let authenticate_url = config
+            .base
+            .join(crate::protocol::AUTHENTICATE)
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Internal,
+                    format!("cannot form the sign-in URL: {e}"),
+                )
+            })?;
         Ok(Transport {
             http,
             runtime,
+            authenticate_url,
             base: config.base,
             timeout: config.timeout,
             user_agent: config.user_agent,
@@ -123,10 +135,13 @@ impl Transport {
         request_id: &str,
         max_reply_bytes: usize,
     ) -> Result<Reply> {
-        let url = self
-            .base
-            .join(path)
-            .map_err(|e| Error::invalid_argument("service_method", e))?;
+        let url = if path == crate::protocol::AUTHENTICATE {
+            self.authenticate_url.clone()
+        } else {
+            self.base
+                .join(path)
+                .map_err(|e| Error::invalid_argument("service_method", e))?
+        };
         let cookie = match cookie {
             Some(cookie) => {
                 let mut value = HeaderValue::from_str(cookie.expose()).map_err(|_| {
@@ -339,28 +354,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 fn backoff(attempt: u32) -> Duration {
     let full = Duration::from_millis(100u64 << attempt.saturating_sub(1).min(6))
         .min(Duration::from_secs(5));
-    full / 2 + full.mul_f64(jitter() / 2.0)
-}
-
-/// A number in [0, 1): spreads retries of many clients apart; not for secrets.
-fn jitter() -> f64 {
-    use std::cell::Cell;
-    use std::hash::{BuildHasher, Hasher};
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new({
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
-            h.finish() | 1
-        });
-    }
-    STATE.with(|s| {
-        let mut x = s.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        s.set(x);
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    })
+    full / 2 + full.mul_f64(crate::random::unit_f64() / 2.0)
 }
 
 fn too_large(len: u64, limit: usize) -> Error {
@@ -511,19 +505,25 @@ fn tls_config(
     https: bool,
 ) -> Result<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> =
-        match rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider.clone()) {
-            Ok(v) => Arc::new(v),
-            Err(e) if https => {
-                return Err(Error::new(
-                    ErrorKind::Tls,
-                    format!(
-                        "no usable root certificates ({e}): install the system's CA certificates (Debian: ca-certificates) or give a CA file"
-                    ),
-                ))
-            }
-            Err(_) => Arc::new(NoTls(provider.clone())),
-        };
+    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = if !https {
+        // TLS is never used: no need to read the system's roots at all.
+        Arc::new(NoTls(provider.clone()))
+    } else if extra_roots.is_empty() {
+        // Reading the system's roots costs milliseconds: once per process.
+        static SYSTEM: once_cell::sync::OnceCell<Arc<rustls_platform_verifier::Verifier>> =
+            once_cell::sync::OnceCell::new();
+        SYSTEM
+            .get_or_try_init(|| {
+                rustls_platform_verifier::Verifier::new(provider.clone()).map(Arc::new)
+            })
+            .map_err(no_roots)?
+            .clone()
+    } else {
+        Arc::new(
+            rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider.clone())
+                .map_err(no_roots)?,
+        )
+    };
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::new(ErrorKind::Internal, format!("TLS setup: {e}")))?
@@ -532,6 +532,15 @@ fn tls_config(
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+fn no_roots(e: rustls::Error) -> Error {
+    Error::new(
+        ErrorKind::Tls,
+        format!(
+            "no usable root certificates ({e}): install the system's CA certificates (Debian: ca-certificates) or give a CA file"
+        ),
+    )
 }
 
 /// The verifier for a client whose base URL is plaintext: it trusts nothing.

@@ -58,6 +58,7 @@ pub mod ffi;
 mod http;
 pub mod log;
 pub mod protocol;
+mod random;
 mod secret;
 mod session;
 pub mod store;

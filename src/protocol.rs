@@ -29,13 +29,20 @@ pub const STATUS_CODES: &[(&str, i64)] = &[
 /// A `statusCode` as its name: `"TOKEN_OUTDATED"`, `1049` and `"1049"` all give
 /// `TOKEN_OUTDATED`; an unknown number gives its digits. `None` if it is neither a string
 /// nor an integer.
+///
+/// A name is the server's text, so it is cut to 64 characters of `A-Z a-z 0-9 _ . -`
+/// (anything else becomes `?`) before it reaches a message or `api_status`. A number
+/// that is not a whole number is kept as written, so it never reads as OK.
 pub fn status_name(value: &Value) -> Option<String> {
     let number = match value {
         Value::String(s) => match s.trim().parse::<i64>() {
             Ok(n) => n,
-            Err(_) => return Some(s.trim().to_owned()),
+            Err(_) => return Some(plain_name(s.trim())),
         },
-        Value::Number(n) => n.as_i64()?,
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i,
+            None => return Some(plain_name(&n.to_string())),
+        },
         _ => return None,
     };
     Some(
@@ -44,6 +51,30 @@ pub fn status_name(value: &Value) -> Option<String> {
             .find(|(_, n)| *n == number)
             .map_or_else(|| number.to_string(), |(name, _)| (*name).to_owned()),
     )
+}
+
+/// A server-supplied name made safe to show: at most 64 characters, each one of
+/// `A-Z a-z 0-9 _ . -` or else `?`; never empty.
+fn plain_name(s: &str) -> String {
+    const MAX: usize = 64;
+    let mut out: String = s
+        .chars()
+        .take(MAX)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if s.chars().nth(MAX).is_some() {
+        out.push('…');
+    }
+    if out.is_empty() {
+        out.push('?');
+    }
+    out
 }
 
 /// How a client treats a server status name.
@@ -244,7 +275,7 @@ fn reply_info_error(info: &Map<String, Value>) -> Option<Error> {
     let mut err = Error::new(kind_for_status(&status), text).with_api_status(status);
     if let Some(id) = info.get("requestId").and_then(Value::as_str) {
         if !id.is_empty() {
-            err = err.with_request_id(id);
+            err = err.with_request_id(plain_name(id));
         }
     }
     Some(err)
@@ -329,19 +360,16 @@ fn grpc_code_name(code: i64) -> &'static str {
 
 /// A server-supplied message, shortened to keep error messages readable.
 fn clip(s: &str) -> String {
-    const MAX: usize = 200;
-    let clean: String = s
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX + 1)
-        .collect();
-    if clean.chars().count() > MAX {
-        let mut cut: String = clean.chars().take(MAX).collect();
-        cut.push('…');
-        cut
-    } else {
-        clean
+    const MAX_BYTES: usize = 200;
+    let mut out = String::new();
+    for c in s.chars().filter(|c| !c.is_control()) {
+        if out.len() + c.len_utf8() > MAX_BYTES {
+            out.push('…');
+            break;
+        }
+        out.push(c);
     }
+    out
 }
 
 /// The start of a body, quoted, printable ASCII only, for error messages.

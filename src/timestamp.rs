@@ -19,11 +19,13 @@ pub fn parse_expires_at(value: &Value) -> Result<i64, String> {
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
                 i
-            } else if let Some(f) = n.as_f64().filter(|f| f.is_finite() && f.fract() >= 0.0) {
-                if f.abs() > MAX_UNIX_SECONDS as f64 {
+            } else if let Some(f) = n.as_f64().filter(|f| f.is_finite()) {
+                // Fractions are dropped first: 253402300799.5 is still the last second.
+                let whole = f.floor();
+                if whole.abs() > MAX_UNIX_SECONDS as f64 {
                     return Err(out_of_range());
                 }
-                f.floor() as i64
+                whole as i64
             } else {
                 return Err(out_of_range());
             }
@@ -67,7 +69,7 @@ fn parse_timestamp_str(s: &str) -> Result<i64, String> {
     OffsetDateTime::parse(s, &Rfc3339)
         .map(|t| t.unix_timestamp())
         .map_err(|e| {
-            let shown: String = s.chars().take(40).collect();
+            let shown: String = s.chars().filter(|c| !c.is_control()).take(40).collect();
             format!("expiresAt \"{shown}\" is neither Unix seconds nor an RFC 3339 time ({e})")
         })
 }

@@ -75,7 +75,9 @@ impl FileStore {
                 .and_then(|s| s.to_str())
                 .unwrap_or("pair"),
             std::process::id(),
-            uuid::Uuid::new_v4().simple()
+            uuid::Builder::from_random_bytes(crate::random::bytes16())
+                .into_uuid()
+                .simple()
         ));
         let mut options = fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -217,7 +219,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!(
             "av-store-{name}-{}-{}",
             std::process::id(),
-            uuid::Uuid::new_v4().simple()
+            uuid::Builder::from_random_bytes(crate::random::bytes16())
+                .into_uuid()
+                .simple()
         ));
         dir.join("nested")
     }
