@@ -12,7 +12,7 @@ TARGET_DIR := target/debug
 LIB := $(TARGET_DIR)/libalfaview_auth.so
 MOCK := $(TARGET_DIR)/alfaview-mock
 
-.PHONY: all build header header-check deps test test-rust test-abi test-c test-tls test-os-store test-cpp test-python test-csharp test-bindings wheel test-wheel lint demo bench soak clean
+.PHONY: all build header header-check deps test test-rust test-abi test-c test-tls test-os-store test-cpp test-python test-csharp test-bindings wheel test-wheel lint demo bench soak fuzz clean
 .PHONY: release release-artifacts install install-shared install-static install-dev uninstall test-install
 
 all: build
@@ -92,6 +92,13 @@ demo: build
 
 clean:
 	$(CARGO) clean
+
+## Fuzz the reply, Set-Cookie and timestamp parsers for FUZZ_SECONDS each (fuzz/run.sh;
+## it installs cargo-fuzz $(CARGO_FUZZ_VERSION) when missing). Not part of make test.
+CARGO_FUZZ_VERSION ?= 0.13.2
+FUZZ_SECONDS ?= 60
+fuzz:
+	CARGO_FUZZ_VERSION=$(CARGO_FUZZ_VERSION) fuzz/run.sh $(FUZZ_SECONDS)
 
 ## Soak test under random faults (not part of make test): see soak/README.md.
 soak:
