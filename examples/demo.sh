@@ -29,31 +29,14 @@ $CC -std=c11 -Wall -Wextra -Werror -g -Iinclude examples/c/demo.c -o "$BUILD/dem
   -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -lalfaview_auth -lpthread
 
 # ---- start the mock server on a free port ----------------------------------------------
+# shellcheck source=scripts/mock.sh
+. "$ROOT/scripts/mock.sh"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/av-demo.XXXXXX")"
-MOCK_PID=""
-cleanup() {
-  if [ -n "$MOCK_PID" ]; then
-    kill "$MOCK_PID" 2>/dev/null || true
-    wait "$MOCK_PID" 2>/dev/null || true
-  fi
-  rm -rf "$TMP"
-}
+cleanup() { mock_stop; rm -rf "$TMP"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-"$MOCK" --port 0 --port-file "$TMP/port" >"$TMP/mock.out" 2>"$TMP/mock.err" &
-MOCK_PID=$!
-for _ in $(seq 1 100); do # at most 10 s
-  [ -s "$TMP/port" ] && break
-  kill -0 "$MOCK_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if [ ! -s "$TMP/port" ]; then
-  echo "demo: the mock server did not start:" >&2
-  cat "$TMP/mock.err" >&2
-  exit 1
-fi
-export ALFAVIEW_API_URL="http://127.0.0.1:$(tr -d '[:space:]' <"$TMP/port")/json/v1/"
+mock_start "$TMP" "$MOCK" || exit 1
+export ALFAVIEW_API_URL="http://127.0.0.1:$MOCK_PORT/json/v1/"
 echo "Mock alfaview server running at $ALFAVIEW_API_URL"
 
 # ---- the demos -------------------------------------------------------------------------

@@ -60,35 +60,18 @@ for src in tests/c/test_*.c; do
 done
 
 # ---- the mock server -------------------------------------------------------------------
+# shellcheck source=scripts/mock.sh
+. "$ROOT/scripts/mock.sh"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/av-ctests.XXXXXX")"
-MOCK_PID=""
-cleanup() {
-  if [ -n "$MOCK_PID" ]; then
-    kill "$MOCK_PID" 2>/dev/null
-    wait "$MOCK_PID" 2>/dev/null
-  fi
-  rm -rf "$TMP"
-}
+cleanup() { mock_stop; rm -rf "$TMP"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-"$MOCK" --port 0 --port-file "$TMP/port" >"$TMP/mock.out" 2>"$TMP/mock.err" &
-MOCK_PID=$!
-for _ in $(seq 1 100); do # at most 10 s
-  [ -s "$TMP/port" ] && break
-  if ! kill -0 "$MOCK_PID" 2>/dev/null; then
-    break
-  fi
-  sleep 0.1
-done
-if [ ! -s "$TMP/port" ]; then
-  echo "run.sh: the mock server did not start:" >&2
-  cat "$TMP/mock.err" >&2
+if ! mock_start "$TMP" "$MOCK"; then
   fail_one "mock server start"
   echo "C tests: $passed passed, $failed failed"
   exit 1
 fi
-PORT="$(tr -d '[:space:]' <"$TMP/port")"
+PORT="$MOCK_PORT"
 export ALFAVIEW_MOCK_URL="http://127.0.0.1:$PORT/json/v1/"
 echo "mock server: $ALFAVIEW_MOCK_URL (pid $MOCK_PID)"
 
