@@ -114,6 +114,23 @@ for name in "${tests[@]}"; do
   tally "$name" "$log" "$rc"
 done
 
+# ---- the README's C example ----------------------------------------------------------
+# The first C block of README.md is a whole program: it must compile warning-free and
+# work, so the README cannot drift from the API.
+echo "--- README.md's C example"
+out=""
+awk '/^```c$/ { inside = 1; next } inside && /^```$/ { exit } inside { print }' README.md >"$TMP/readme.c"
+# shellcheck disable=SC2086
+if $CC "${CFLAGS[@]}" "$TMP/readme.c" -o "$BUILD/readme_example" -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -lalfaview_auth &&
+  out="$(ALFAVIEW_API_URL="$ALFAVIEW_MOCK_URL" timeout 30 "$BUILD/readme_example" 2>&1)" &&
+  grep -q '"statusCode":"OK"' <<<"$out"; then
+  echo "ok   README.md's C example compiles and signs in, refreshes and calls"
+  passed=$((passed + 1))
+else
+  echo "$out"
+  fail_one "README.md's C example"
+fi
+
 # ---- valgrind --------------------------------------------------------------------------
 # test_client covers the whole non-threaded API; test_session the threaded session
 # (32 threads in one refresh, rotation callbacks, logging).
