@@ -8,8 +8,6 @@
 #   FUZZ_TARGETS="reply_reader timestamp"  run only these (default: every target)
 #   FUZZ_SANITIZER=address                 default none: the parsers are safe Rust, and
 #                                          without ASan a run does ~6x the executions
-#   FUZZ_KNOWN_BUGS=1                      build with the `known-bugs` feature: step over
-#                                          the reported, not yet fixed library bugs
 #   FUZZ_KEEP_GOING=1                      do not stop at the first crash (libFuzzer's fork
 #                                          mode with -ignore_crashes): counts them all
 #
@@ -45,9 +43,6 @@ fi
 
 fuzz=(cargo fuzz)
 build_flags=(--fuzz-dir fuzz --sanitizer "$sanitizer")
-if [[ ${FUZZ_KNOWN_BUGS:-0} == 1 ]]; then
-    build_flags+=(--features known-bugs)
-fi
 
 if [[ -n ${FUZZ_TARGETS:-} ]]; then
     read -r -a targets <<<"$FUZZ_TARGETS"

@@ -142,17 +142,21 @@ impl Transport {
                 .join(path)
                 .map_err(|e| Error::invalid_argument("service_method", e))?
         };
+        // The cookie and the body (which may hold a password or API key secret) are
+        // shared by every attempt through buffers that are wiped when the last one drops.
         let cookie = match cookie {
             Some(cookie) => {
-                let mut value = HeaderValue::from_str(cookie.expose()).map_err(|_| {
-                    Error::invalid_argument("refresh_token", "is not a valid cookie value")
-                })?;
+                let mut value =
+                    HeaderValue::from_maybe_shared(wiped(cookie.expose().as_bytes().to_vec()))
+                        .map_err(|_| {
+                            Error::invalid_argument("refresh_token", "is not a valid cookie value")
+                        })?;
                 value.set_sensitive(true);
                 Some(value)
             }
             None => None,
         };
-        let body = bytes::Bytes::from(body);
+        let body = wiped(body);
         let deadline = std::time::Instant::now() + self.timeout;
         let mut attempt = 1u32;
         loop {
@@ -355,6 +359,11 @@ fn backoff(attempt: u32) -> Duration {
     let full = Duration::from_millis(100u64 << attempt.saturating_sub(1).min(6))
         .min(Duration::from_secs(5));
     full / 2 + full.mul_f64(crate::random::unit_f64() / 2.0)
+}
+
+/// Bytes that are overwritten with zeros when the last reference to them drops.
+fn wiped(bytes: Vec<u8>) -> bytes::Bytes {
+    bytes::Bytes::from_owner(zeroize::Zeroizing::new(bytes))
 }
 
 fn too_large(len: u64, limit: usize) -> Error {

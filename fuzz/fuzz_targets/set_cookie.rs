@@ -37,11 +37,11 @@ fuzz_target!(|data: &[u8]| {
 
     for now in OTHER_NOWS {
         let other = refresh_cookie(headers.iter().copied(), now);
-        let last = headers
-            .iter()
-            .rev()
-            .find_map(|h| refresh_cookie([*h], now));
-        assert_eq!(other, last, "the last refresh cookie must win at every clock");
+        let last = headers.iter().rev().find_map(|h| refresh_cookie([*h], now));
+        assert_eq!(
+            other, last,
+            "the last refresh cookie must win at every clock"
+        );
         if let Some(other) = &other {
             let header = headers
                 .iter()
@@ -80,7 +80,10 @@ fn check_one(header: &[u8], found: Option<&RefreshCookie>) {
     // parser's to read; checked below where the date is a plain IMF-fixdate).
     let may_have_expired = max_age.is_none() && last_attribute(text, "expires").is_some();
     let Some(found) = found else {
-        assert!(deleted || may_have_expired, "missed the refresh token in {text:?}");
+        assert!(
+            deleted || may_have_expired,
+            "missed the refresh token in {text:?}"
+        );
         return;
     };
     assert!(

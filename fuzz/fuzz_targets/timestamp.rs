@@ -25,12 +25,7 @@ fuzz_target!(|data: &[u8]| {
                 (None, Some(f)) if f.is_finite() && f.floor() >= 1.0 => {
                     // Fractions are dropped: the floor, when it is in range.
                     let floor = f.floor();
-                    // Known bug (reported, `known-bugs` steps over it): a fraction of
-                    // the last second, 253402300799.5, is out of range.
-                    let last_second = floor == MAX_UNIX_SECONDS as f64;
-                    if last_second && cfg!(feature = "known-bugs") {
-                        assert!(result.is_err() || result == Ok(MAX_UNIX_SECONDS), "{n}");
-                    } else if floor <= MAX_UNIX_SECONDS as f64 {
+                    if floor <= MAX_UNIX_SECONDS as f64 {
                         assert_eq!(result, Ok(floor as i64), "{n}");
                     } else {
                         assert!(result.is_err(), "{n}");
@@ -76,13 +71,7 @@ fn checked(value: &Value) -> Result<i64, String> {
                 "{} bytes: {message}",
                 message.len()
             );
-            // Known bug (reported, `known-bugs` steps over it): the message quotes the
-            // start of the string with its control characters.
-            let quoted = cfg!(feature = "known-bugs") && message.starts_with("expiresAt \"");
-            assert!(
-                quoted || !message.chars().any(char::is_control),
-                "{message:?}"
-            );
+            assert!(!message.chars().any(char::is_control), "{message:?}");
         }
     }
     result

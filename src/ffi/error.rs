@@ -167,8 +167,13 @@ pub extern "C" fn av_status_name(status: i32) -> *const c_char {
 /// The library's version, e.g. "1.2.3". Static: never freed.
 #[no_mangle]
 pub extern "C" fn av_version() -> *const c_char {
-    const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
-    VERSION.as_ptr() as *const c_char
+    const VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
+    ) {
+        Ok(v) => v,
+        Err(_) => panic!("the version has no NUL inside"),
+    };
+    panic::boundary("av_version", || VERSION.as_ptr())
 }
 
 /// Frees a string the library returned through a `char **` out-parameter, overwriting
