@@ -295,7 +295,7 @@ impl Client {
             &request_id,
             MAX_AUTH_REPLY_BYTES,
         )?;
-        let map = protocol::read_reply(
+        let parsed = protocol::read_reply(
             Endpoint::Authenticate,
             reply.status,
             &reply.body,
@@ -313,9 +313,9 @@ impl Client {
             received_unix: reply.received_unix,
             received_at: reply.received_at,
         };
-        Tokens::from_reply(&map, &meta, company_id, refresh_token).map_err(|e| {
+        Tokens::from_reply(&parsed, &meta, company_id, refresh_token).map_err(|e| {
             e.with_http_status(reply.status)
-                .with_request_id(reply_request_id(&map).unwrap_or(&request_id))
+                .with_request_id(reply_request_id(&parsed).unwrap_or(&request_id))
         })
     }
 
@@ -348,6 +348,7 @@ impl Client {
             &request_id,
             self.max_call_reply_bytes,
         )?;
+        // Only the verdict is needed: the caller gets the reply's text.
         protocol::read_reply(Endpoint::Call, reply.status, &reply.body, &request_id)
             .map_err(|e| reply.annotate(e))?;
         String::from_utf8(reply.body).map_err(|_| {
@@ -358,10 +359,10 @@ impl Client {
     }
 }
 
-fn reply_request_id(map: &serde_json::Map<String, serde_json::Value>) -> Option<&str> {
-    map.get("replyInfo")?
-        .get("requestId")?
-        .as_str()
+/// The reply's `replyInfo.requestId`, if it is fit to quote in an error.
+fn reply_request_id<'a>(parsed: &'a protocol::Reply<'_>) -> Option<&'a str> {
+    parsed
+        .request_id()
         .filter(|s| !s.is_empty() && s.len() <= 64 && !s.contains(|c: char| c.is_control()))
 }
 

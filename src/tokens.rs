@@ -4,10 +4,9 @@
 use crate::clock;
 use crate::cookies::{self, RefreshCookie};
 use crate::error::{Error, Result};
-use crate::protocol::str_field;
+use crate::protocol::Reply;
 use crate::secret::Secret;
 use crate::timestamp;
-use serde_json::{Map, Value};
 use std::fmt;
 use std::time::Duration;
 
@@ -43,12 +42,12 @@ impl Tokens {
     /// named (used when the reply does not say); `used_refresh_token` is the refresh token
     /// the request presented, kept when the server does not issue a new one.
     pub(crate) fn from_reply(
-        body: &Map<String, Value>,
+        body: &Reply<'_>,
         meta: &ReplyMeta<'_>,
         company_id: Option<&str>,
         used_refresh_token: Option<&Secret>,
     ) -> Result<Tokens> {
-        let access_token = match str_field(body, "accessToken") {
+        let access_token = match body.access_token() {
             Some(t) if !t.is_empty() => t,
             Some(_) => return Err(Error::protocol("the reply's accessToken is empty")),
             None => return Err(Error::protocol("the reply has no accessToken")),
@@ -58,7 +57,7 @@ impl Tokens {
                 "the reply's accessToken contains a NUL byte",
             ));
         }
-        let expires_at = match body.get("expiresAt") {
+        let expires_at = match body.expires_at() {
             Some(v) => timestamp::parse_expires_at(v).map_err(Error::protocol)?,
             None => return Err(Error::protocol("the reply has no expiresAt")),
         };
@@ -66,7 +65,7 @@ impl Tokens {
         let issued =
             match cookies::refresh_cookie(meta.set_cookies.iter().copied(), meta.received_unix) {
                 Some(cookie) => Some(cookie),
-                None => match str_field(body, "refreshToken") {
+                None => match body.refresh_token() {
                     Some(t) if !t.is_empty() => Some(RefreshCookie {
                         token: Secret::from(t),
                         expires_at: None,
@@ -89,21 +88,17 @@ impl Tokens {
             None => (used_refresh_token.cloned(), None),
         };
 
-        let company_id = str_field(body, "companyId")
+        let company_id = body
+            .company_id()
             .filter(|c| !c.is_empty())
             .or(company_id)
             .unwrap_or_default();
-        let user_id = str_field(body, "userId").filter(|u| !u.is_empty());
-        let accessible_company_ids = match body.get("accessibleAccounts") {
-            Some(Value::Array(accounts)) => accounts
-                .iter()
-                .filter_map(|a| a.as_object())
-                .filter_map(|a| str_field(a, "companyId"))
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            _ => Vec::new(),
-        };
+        let user_id = body.user_id().filter(|u| !u.is_empty());
+        let accessible_company_ids: Vec<String> = body
+            .accessible_company_ids()
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
         for (name, value) in [("companyId", Some(company_id)), ("userId", user_id)]
             .into_iter()
             .chain(
@@ -214,7 +209,8 @@ impl fmt::Debug for Tokens {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::protocol::{read_reply, Endpoint};
+    use serde_json::{json, Value};
 
     fn meta<'a>(cookies: &[&'a str], server_date: Option<i64>) -> ReplyMeta<'a> {
         ReplyMeta {
@@ -225,17 +221,23 @@ mod tests {
         }
     }
 
-    fn body(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
+    /// The tokens in `body`, read from its JSON text as a 200 reply.
+    fn from_json(
+        body: &Value,
+        meta: &ReplyMeta<'_>,
+        company_id: Option<&str>,
+        used_refresh_token: Option<&Secret>,
+    ) -> Result<Tokens> {
+        let text = body.to_string();
+        let reply = read_reply(Endpoint::Authenticate, 200, text.as_bytes(), "id").unwrap();
+        Tokens::from_reply(&reply, meta, company_id, used_refresh_token)
     }
 
     #[test]
     fn login_reply() {
-        let b = body(
-            json!({"accessToken": "AT", "expiresAt": "1700003600", "userId": "u1",
-            "companyId": "c1", "accessibleAccounts": [{"companyId": "c1"}, {"companyId": "c2"}, {"x": 1}, 5]}),
-        );
-        let t = Tokens::from_reply(&b, &meta(&["auth=RT; Max-Age=100"], None), None, None).unwrap();
+        let b = json!({"accessToken": "AT", "expiresAt": "1700003600", "userId": "u1",
+            "companyId": "c1", "accessibleAccounts": [{"companyId": "c1"}, {"companyId": "c2"}, {"x": 1}, 5]});
+        let t = from_json(&b, &meta(&["auth=RT; Max-Age=100"], None), None, None).unwrap();
         assert_eq!(t.access_token().expose(), "AT");
         assert_eq!(t.expires_at(), 1_700_003_600);
         assert_eq!(t.refresh_token().unwrap().expose(), "RT");
@@ -250,41 +252,59 @@ mod tests {
 
     #[test]
     fn lifetime_from_the_servers_clock() {
-        let b = body(json!({"accessToken": "AT", "expiresAt": 1_700_003_600 + 7200}));
+        let b = json!({"accessToken": "AT", "expiresAt": 1_700_003_600 + 7200});
         // The server is two hours ahead of us: its Date header says so.
-        let t = Tokens::from_reply(&b, &meta(&[], Some(1_700_007_200)), Some("c"), None).unwrap();
+        let t = from_json(&b, &meta(&[], Some(1_700_007_200)), Some("c"), None).unwrap();
         assert_eq!(t.lifetime(), Duration::from_secs(3600));
         // Without a Date header, local time is all there is.
-        let t = Tokens::from_reply(&b, &meta(&[], None), Some("c"), None).unwrap();
+        let t = from_json(&b, &meta(&[], None), Some("c"), None).unwrap();
         assert_eq!(t.lifetime(), Duration::from_secs(3600 + 7200));
         // Already expired by the server's clock: zero, not negative.
-        let t = Tokens::from_reply(&b, &meta(&[], Some(1_800_000_000)), Some("c"), None).unwrap();
+        let t = from_json(&b, &meta(&[], Some(1_800_000_000)), Some("c"), None).unwrap();
         assert_eq!(t.lifetime(), Duration::ZERO);
     }
 
     #[test]
     fn refresh_keeps_or_rotates() {
         let old = Secret::from("OLD");
-        let b = body(json!({"accessToken": "AT", "expiresAt": 1_700_003_600}));
-        let t = Tokens::from_reply(&b, &meta(&[], None), Some("c9"), Some(&old)).unwrap();
+        let b = json!({"accessToken": "AT", "expiresAt": 1_700_003_600});
+        let t = from_json(&b, &meta(&[], None), Some("c9"), Some(&old)).unwrap();
         assert_eq!(t.refresh_token().unwrap().expose(), "OLD");
         assert!(!t.refresh_token_rotated());
         assert_eq!(t.company_id(), "c9");
         assert_eq!(t.user_id(), None);
 
-        let t = Tokens::from_reply(&b, &meta(&["auth=NEW"], None), Some("c9"), Some(&old)).unwrap();
+        let t = from_json(&b, &meta(&["auth=NEW"], None), Some("c9"), Some(&old)).unwrap();
         assert_eq!(t.refresh_token().unwrap().expose(), "NEW");
         assert!(t.refresh_token_rotated());
 
         // The body field is the fallback.
-        let b2 =
-            body(json!({"accessToken": "AT", "expiresAt": 1_700_003_600, "refreshToken": "BODY"}));
-        let t = Tokens::from_reply(&b2, &meta(&[], None), Some("c9"), Some(&old)).unwrap();
+        let b2 = json!({"accessToken": "AT", "expiresAt": 1_700_003_600, "refreshToken": "BODY"});
+        let t = from_json(&b2, &meta(&[], None), Some("c9"), Some(&old)).unwrap();
         assert_eq!(t.refresh_token().unwrap().expose(), "BODY");
         // ... and the cookie wins over it.
-        let t =
-            Tokens::from_reply(&b2, &meta(&["auth=COOKIE"], None), Some("c9"), Some(&old)).unwrap();
+        let t = from_json(&b2, &meta(&["auth=COOKIE"], None), Some("c9"), Some(&old)).unwrap();
         assert_eq!(t.refresh_token().unwrap().expose(), "COOKIE");
+    }
+
+    #[test]
+    fn escaped_strings_are_read_unescaped() {
+        let b = json!({"accessToken": "A\"B\\C\u{e9}", "expiresAt": "1700003600",
+            "userId": "u\u{e9}", "companyId": "c\"1",
+            "accessibleAccounts": [{"companyId": "c\n2"}]});
+        let t = from_json(&b, &meta(&[], None), None, None).unwrap();
+        assert_eq!(t.access_token().expose(), "A\"B\\C\u{e9}");
+        assert_eq!(t.user_id(), Some("u\u{e9}"));
+        assert_eq!(t.company_id(), "c\"1");
+        assert_eq!(t.accessible_company_ids(), ["c\n2"]);
+        // Written with \u escapes, as some servers do.
+        let text = r#"{"accessToken": "\u0041\u00e9", "refreshToken": "R\/\u0054",
+            "expiresAt": "\u0031\u0037\u0030\u0030\u0030\u0030\u0033\u0036\u0030\u0030"}"#;
+        let reply = read_reply(Endpoint::Authenticate, 200, text.as_bytes(), "id").unwrap();
+        let t = Tokens::from_reply(&reply, &meta(&[], None), Some("c"), None).unwrap();
+        assert_eq!(t.access_token().expose(), "A\u{e9}");
+        assert_eq!(t.refresh_token().unwrap().expose(), "R/T");
+        assert_eq!(t.expires_at(), 1_700_003_600);
     }
 
     #[test]
@@ -295,6 +315,8 @@ mod tests {
             (json!({"accessToken": 5, "expiresAt": 1}), "no accessToken"),
             (json!({"accessToken": "A"}), "no expiresAt"),
             (json!({"accessToken": "A", "expiresAt": "soon"}), "neither"),
+            (json!({"accessToken": "A", "expiresAt": null}), "null"),
+            (json!({"accessToken": "A", "expiresAt": [1]}), "array"),
             (json!({"accessToken": "A\u{0}B", "expiresAt": 5}), "NUL"),
             (
                 json!({"accessToken": "A", "expiresAt": 5, "refreshToken": "a;b"}),
@@ -305,8 +327,7 @@ mod tests {
                 "NUL",
             ),
         ] {
-            let err = Tokens::from_reply(&body(b.clone()), &meta(&[], None), Some("c"), None)
-                .unwrap_err();
+            let err = from_json(&b, &meta(&[], None), Some("c"), None).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Protocol);
             assert!(err.message().contains(needle), "{b}: {err}");
         }

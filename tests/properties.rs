@@ -5,7 +5,7 @@
 //! run the whole file in a few seconds; `fuzz/` has the long-running counterparts.
 
 use alfaview_auth::cookies::refresh_cookie;
-use alfaview_auth::protocol::{read_reply, status_name, Endpoint, STATUS_CODES};
+use alfaview_auth::protocol::{read_reply, status_name, Endpoint, Reply, STATUS_CODES};
 use alfaview_auth::timestamp::{parse_expires_at, parse_http_date};
 use alfaview_auth::ErrorKind;
 use proptest::prelude::*;
@@ -136,6 +136,149 @@ fn json_value() -> impl Strategy<Value = Value> {
 fn other_fields() -> impl Strategy<Value = Map<String, Value>> {
     prop::collection::btree_map("[a-z][a-zA-Z]{0,10}", json_value(), 0..4)
         .prop_map(|m| m.into_iter().filter(|(k, _)| k != "replyInfo").collect())
+}
+
+/// `s` as a JSON string literal, each character that may be written plainly written so
+/// or escaped as the bits of `mask` say, in the short form (`\n`, `\"`, `\/`) where
+/// there is one and else as `\uXXXX` (a surrogate pair above U+FFFF); characters that
+/// must be escaped always are.
+fn json_string(s: &str, mask: u64) -> String {
+    let mut out = String::from("\"");
+    for (i, c) in s.chars().enumerate() {
+        let escape = (mask >> (i % 64)) & 1 == 1;
+        let short = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\t' => Some("\\t"),
+            '/' if escape => Some("\\/"),
+            _ => None,
+        };
+        if let Some(e) = short {
+            out.push_str(e);
+        } else if escape || c < ' ' {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A string for a field the library reads: plain or full of what needs escaping.
+fn field_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9._-]{0,20}",
+        prop::collection::vec(
+            prop_oneof![
+                prop::sample::select(
+                    &[
+                        "\"",
+                        "\\",
+                        "\u{e9}",
+                        "\n",
+                        "/",
+                        "\u{1f600}",
+                        "\u{0}",
+                        "\t",
+                        "\u{7f}"
+                    ][..]
+                )
+                .prop_map(str::to_owned),
+                ".{0,4}",
+            ],
+            0..8,
+        )
+        .prop_map(|parts| parts.concat()),
+    ]
+}
+
+/// A field the library reads, as JSON text and as the value it holds: usually a string
+/// (escaped as `mask` says), sometimes any JSON value.
+fn field() -> impl Strategy<Value = (String, Value)> {
+    prop_oneof![
+        3 => (field_text(), any::<u64>()).prop_map(|(s, mask)| (json_string(&s, mask), Value::from(s))),
+        // As serde_json reads it back (its float printing does not always round-trip).
+        1 => json_value().prop_map(|v| {
+            let text = v.to_string();
+            let v = serde_json::from_str(&text).unwrap();
+            (text, v)
+        }),
+    ]
+}
+
+/// An object's JSON text from its fields' JSON texts, in order.
+fn object_text(fields: &[(String, String)]) -> String {
+    let members: Vec<String> = fields
+        .iter()
+        .map(|(name, value)| format!("{}: {value}", Value::from(name.as_str())))
+        .collect();
+    format!("{{{}}}", members.join(", "))
+}
+
+/// What `Reply`'s accessors return, or must return.
+#[derive(Debug, PartialEq)]
+struct Fields {
+    request_id: Option<String>,
+    access_token: Option<String>,
+    expires_at: Option<Value>,
+    refresh_token: Option<String>,
+    company_id: Option<String>,
+    user_id: Option<String>,
+    accessible_company_ids: Vec<String>,
+}
+
+/// What the accessors of a reply return.
+fn fields_read(reply: &Reply<'_>) -> Fields {
+    Fields {
+        request_id: reply.request_id().map(str::to_owned),
+        access_token: reply.access_token().map(str::to_owned),
+        expires_at: reply.expires_at().cloned(),
+        refresh_token: reply.refresh_token().map(str::to_owned),
+        company_id: reply.company_id().map(str::to_owned),
+        user_id: reply.user_id().map(str::to_owned),
+        accessible_company_ids: reply.accessible_company_ids().map(str::to_owned).collect(),
+    }
+}
+
+/// What the accessors must return for a body that reads as the `Value` object `map`: a
+/// string field that is absent or of another type is `None`, `expiresAt` is any value.
+fn fields_held(map: &Map<String, Value>) -> Fields {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let accounts = match map.get("accessibleAccounts") {
+        Some(Value::Array(accounts)) => accounts
+            .iter()
+            .filter_map(Value::as_object)
+            .filter_map(|a| text(a.get("companyId")))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Fields {
+        request_id: match map.get("replyInfo") {
+            Some(Value::Object(info)) => text(info.get("requestId")),
+            _ => None,
+        },
+        access_token: text(map.get("accessToken")),
+        expires_at: map.get("expiresAt").cloned(),
+        refresh_token: text(map.get("refreshToken")),
+        company_id: text(map.get("companyId")),
+        user_id: text(map.get("userId")),
+        accessible_company_ids: accounts,
+    }
+}
+
+/// The failing status a reply object's `replyInfo` reports, if it is an object that does.
+fn failing_status_of(map: &Map<String, Value>) -> Option<String> {
+    let Some(Value::Object(info)) = map.get("replyInfo") else {
+        return None;
+    };
+    info.get("statusCode")
+        .and_then(status_name)
+        .filter(|s| s != "OK")
 }
 
 /// The three ways a `statusCode` may be written: name, number, digits in a string.
@@ -373,41 +516,138 @@ proptest! {
             json_value().prop_map(|v| v.to_string().into_bytes()),
         ],
     ) {
+        let parsed = serde_json::from_slice::<Value>(&body).ok();
         match read_reply(endpoint, status, &body, SENT_ID) {
-            Ok(map) => {
+            Ok(reply) => {
+                // Ok only for a 2xx JSON object whose replyInfo (if an object) reports OK,
+                // and the accessors give what the object holds.
                 prop_assert!((200..300).contains(&status));
-                let parsed: Value = serde_json::from_slice(&body).unwrap();
-                prop_assert_eq!(parsed, Value::Object(map));
+                let Some(Value::Object(map)) = parsed else {
+                    return Err(TestCaseError::fail("Ok for a body that is no JSON object"));
+                };
+                prop_assert_eq!(failing_status_of(&map), None);
+                prop_assert_eq!(fields_read(&reply), fields_held(&map));
             }
             Err(err) => {
                 prop_assert!(!err.message().is_empty());
                 prop_assert_eq!(err.http_status(), status);
                 prop_assert!(err.request_id().is_some());
+                if (200..300).contains(&status) {
+                    // A 2xx reply fails only when it is no object or reports a failure.
+                    match &parsed {
+                        Some(Value::Object(map)) => {
+                            let failing = failing_status_of(map);
+                            prop_assert!(failing.is_some(), "a 2xx object with OK status failed: {}", err);
+                            prop_assert_eq!(err.api_status(), failing.as_deref());
+                        }
+                        _ => prop_assert_eq!(err.kind(), ErrorKind::Protocol),
+                    }
+                }
             }
         }
     }
 
     #[test]
-    fn an_ok_reply_is_its_object(
+    fn an_ok_reply_reads_its_fields(
         status in 200u16..300,
         endpoint in endpoint(),
         ok in prop_oneof![Just(json!("OK")), Just(json!(0)), Just(json!("0")), Just(json!(" OK "))],
         with_info in any::<bool>(),
-        request_id in "[a-zA-Z0-9]{0,12}",
-        fields in other_fields(),
+        request_id in field(),
+        read in prop::collection::vec(
+            (
+                prop::sample::select(&["accessToken", "expiresAt", "refreshToken", "companyId", "userId"][..]),
+                field(),
+            ),
+            0..5,
+        ),
+        accounts in prop::option::of(prop::collection::vec(
+            prop_oneof![
+                3 => field().prop_map(|(text, _)| format!(r#"{{"x": 1, "companyId": {text}}}"#)),
+                1 => json_value().prop_map(|v| v.to_string()),
+            ],
+            0..4,
+        )),
+        others in other_fields(),
+        at in any::<Index>(),
     ) {
-        let mut body = fields;
-        if with_info {
-            body.insert(
-                "replyInfo".into(),
-                json!({"requestId": request_id, "statusCode": ok, "statusMessage": "OK"}),
-            );
+        let mut fields: Vec<(String, String)> =
+            others.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+        let mut expected: Vec<(&str, Value)> = Vec::new();
+        for (name, (text, value)) in read {
+            // The last of a repeated field counts; only the last one is checked below.
+            expected.retain(|(n, _)| *n != name);
+            fields.push((name.to_owned(), text));
+            expected.push((name, value));
         }
-        let bytes = Value::Object(body).to_string();
-        // As serde_json reads it back (its float printing does not always round-trip).
-        let expected: Value = serde_json::from_str(&bytes).unwrap();
-        let map = read_reply(endpoint, status, bytes.as_bytes(), SENT_ID);
-        prop_assert_eq!(map.map(Value::Object), Ok(expected));
+        if with_info {
+            let info = object_text(&[
+                ("statusMessage".into(), "\"OK\"".into()),
+                ("requestId".into(), request_id.0.clone()),
+                ("statusCode".into(), ok.to_string()),
+            ]);
+            fields.insert(at.index(fields.len() + 1), ("replyInfo".into(), info));
+        }
+        if let Some(accounts) = &accounts {
+            fields.push(("accessibleAccounts".into(), format!("[{}]", accounts.join(", "))));
+        }
+        let text = object_text(&fields);
+        let reply = read_reply(endpoint, status, text.as_bytes(), SENT_ID);
+        let reply = match reply {
+            Ok(reply) => reply,
+            Err(err) => return Err(TestCaseError::fail(format!("{text}: {err}"))),
+        };
+        // Everything read is what the object holds ...
+        let Ok(Value::Object(map)) = serde_json::from_str::<Value>(&text) else {
+            return Err(TestCaseError::fail(format!("not an object: {text}")));
+        };
+        let got = fields_read(&reply);
+        prop_assert_eq!(&got, &fields_held(&map), "{}", text);
+        // ... and each generated field is read back exactly, escapes undone.
+        for (name, value) in &expected {
+            let back = match *name {
+                "accessToken" => got.access_token.clone().map(Value::from),
+                "refreshToken" => got.refresh_token.clone().map(Value::from),
+                "companyId" => got.company_id.clone().map(Value::from),
+                "userId" => got.user_id.clone().map(Value::from),
+                _ => got.expires_at.clone(),
+            };
+            if name == &"expiresAt" || value.is_string() {
+                prop_assert_eq!(back.as_ref(), Some(value), "{}: {}", name, text);
+            } else {
+                prop_assert_eq!(back, None, "{}: {}", name, text);
+            }
+        }
+        if with_info {
+            prop_assert_eq!(got.request_id.as_deref(), request_id.1.as_str(), "{}", text);
+        }
+    }
+
+    #[test]
+    fn escaped_strings_read_back_exactly(tail in field_text(), mask in any::<u64>()) {
+        // Always each of these escapes first; `mask` picks how the tail is written.
+        let s = format!("\"\\\u{e9}\n{tail}");
+        let literal = format!(r#""\"\\\u00e9\n{}"#, &json_string(&tail, mask)[1..]);
+        let decoded = serde_json::from_str::<String>(&literal).ok();
+        prop_assert_eq!(decoded.as_ref(), Some(&s), "{}", literal);
+        let text = object_text(&[
+            ("replyInfo".into(), object_text(&[("requestId".into(), literal.clone())])),
+            ("accessToken".into(), literal.clone()),
+            ("expiresAt".into(), literal.clone()),
+            ("refreshToken".into(), literal.clone()),
+            ("companyId".into(), literal.clone()),
+            ("userId".into(), literal.clone()),
+            ("accessibleAccounts".into(), format!(r#"[{{"companyId": {literal}}}]"#)),
+        ]);
+        let reply = read_reply(Endpoint::Authenticate, 200, text.as_bytes(), SENT_ID).unwrap();
+        let s = s.as_str();
+        prop_assert_eq!(reply.request_id(), Some(s));
+        prop_assert_eq!(reply.access_token(), Some(s));
+        prop_assert_eq!(reply.expires_at(), Some(&Value::from(s)));
+        prop_assert_eq!(reply.refresh_token(), Some(s));
+        prop_assert_eq!(reply.company_id(), Some(s));
+        prop_assert_eq!(reply.user_id(), Some(s));
+        prop_assert!(reply.accessible_company_ids().eq([s]));
     }
 
     #[test]

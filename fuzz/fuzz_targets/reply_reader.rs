@@ -6,7 +6,9 @@
 //! header is all body, read as an HTTP 200 reply to a call.
 #![no_main]
 
-use alfaview_auth::protocol::{kind_for_status, read_reply, status_name, Endpoint, STATUS_CODES};
+use alfaview_auth::protocol::{
+    kind_for_status, read_reply, status_name, Endpoint, Reply, STATUS_CODES,
+};
 use alfaview_auth::ErrorKind;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
@@ -28,15 +30,15 @@ fuzz_target!(|data: &[u8]| {
     let ok_2xx = (200..300).contains(&http_status);
 
     match result {
-        Ok(map) => {
+        Ok(reply) => {
             assert!(ok_2xx, "HTTP {http_status} read as success");
-            // An Ok result is the body's JSON object, unchanged.
-            assert_eq!(
-                parsed,
-                Some(Value::Object(map.clone())),
-                "Ok is not the body"
-            );
-            assert_eq!(reply_status(&map), None, "Ok despite a non-OK replyInfo");
+            // Ok only for a JSON object (as serde_json reads a Value) whose replyInfo reports
+            // no failure, and the accessors give what the object holds.
+            let Some(Value::Object(map)) = &parsed else {
+                panic!("Ok for a body that is no JSON object");
+            };
+            assert_eq!(reply_status(map), None, "Ok despite a non-OK replyInfo");
+            assert_eq!(fields_read(&reply), fields_held(map), "accessors differ from the body");
         }
         Err(err) => {
             assert!(!err.message().is_empty(), "empty message: {err:?}");
@@ -113,6 +115,57 @@ fn split(data: &[u8]) -> (Endpoint, u16, &[u8]) {
         Endpoint::Call
     };
     (endpoint, (status % 65_536) as u16, &data[newline + 1..])
+}
+
+/// What `Reply`'s accessors return, or must return.
+#[derive(Debug, PartialEq)]
+struct Fields<'a> {
+    request_id: Option<&'a str>,
+    access_token: Option<&'a str>,
+    expires_at: Option<&'a Value>,
+    refresh_token: Option<&'a str>,
+    company_id: Option<&'a str>,
+    user_id: Option<&'a str>,
+    accessible_company_ids: Vec<&'a str>,
+}
+
+/// What the accessors of a reply return.
+fn fields_read<'a>(reply: &'a Reply<'_>) -> Fields<'a> {
+    Fields {
+        request_id: reply.request_id(),
+        access_token: reply.access_token(),
+        expires_at: reply.expires_at(),
+        refresh_token: reply.refresh_token(),
+        company_id: reply.company_id(),
+        user_id: reply.user_id(),
+        accessible_company_ids: reply.accessible_company_ids().collect(),
+    }
+}
+
+/// What the accessors must return for a body that reads as the `Value` object `map`: a
+/// string field that is absent or of another type is `None`, `expiresAt` is any value.
+fn fields_held(map: &Map<String, Value>) -> Fields<'_> {
+    let text = |name| map.get(name).and_then(Value::as_str);
+    let accessible_company_ids = match map.get("accessibleAccounts") {
+        Some(Value::Array(accounts)) => accounts
+            .iter()
+            .filter_map(Value::as_object)
+            .filter_map(|a| a.get("companyId")?.as_str())
+            .collect(),
+        _ => Vec::new(),
+    };
+    Fields {
+        request_id: match map.get("replyInfo") {
+            Some(Value::Object(info)) => info.get("requestId").and_then(Value::as_str),
+            _ => None,
+        },
+        access_token: text("accessToken"),
+        expires_at: map.get("expiresAt"),
+        refresh_token: text("refreshToken"),
+        company_id: text("companyId"),
+        user_id: text("userId"),
+        accessible_company_ids,
+    }
 }
 
 /// The non-OK status a reply object's `replyInfo` reports, if any (the oracle for Ok).
