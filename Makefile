@@ -17,12 +17,13 @@ MOCK := $(TARGET_DIR)/alfaview-mock
 
 all: build
 
-## Build the library (cdylib, staticlib, rlib) and the mock server.
-## The cdylib's SONAME is libalfaview_auth.so.$(SOVERSION) (build.rs): programs linked
-## against target/debug/libalfaview_auth.so look for that name, so the symlink next to it
-## (which build.rs makes too) is made again here in case it was removed.
+## Build the C library (target/debug: libalfaview_auth.so and .a, by scripts/build-lib.sh)
+## and the mock server. The cdylib's SONAME is libalfaview_auth.so.$(SOVERSION) (build.rs):
+## programs linked against target/debug/libalfaview_auth.so look for that name, so the
+## symlink next to it (which build.rs makes too) is made again here in case it was removed.
 build: deps
-	$(CARGO) build -p alfaview-auth -p alfaview-mock
+	CARGO="$(CARGO)" scripts/build-lib.sh
+	$(CARGO) build -p alfaview-mock
 	@ln -sfn libalfaview_auth.so $(TARGET_DIR)/libalfaview_auth.so.$(SOVERSION)
 
 ## Regenerate include/alfaview_auth.h from the Rust source.
@@ -43,7 +44,9 @@ test: deps header-check lint test-rust test-abi test-c test-tls test-os-store te
 test-rust:
 	$(CARGO) test --workspace --exclude abi-check
 
-test-abi:
+## The ABI checks compare the header and the Rust declarations, and the exports of the
+## shared library that make build built.
+test-abi: build
 	$(CARGO) test -p abi-check
 
 test-c: build
@@ -74,7 +77,7 @@ test-bindings: build
 ## A binary wheel of the Python binding with the release library inside:
 ## bindings/python/dist/alfaview_auth-<version>-py3-none-<platform>.whl.
 wheel: deps
-	$(CARGO) build --release -p alfaview-auth
+	CARGO="$(CARGO)" scripts/build-lib.sh --release
 	bindings/python/build-wheel.sh
 
 ## The wheel installed offline into a fresh virtualenv, its example against the mock;
@@ -129,7 +132,7 @@ INSTALL_ENV = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" \
 ## its SONAME symlink, libalfaview_auth.a), and the system libraries the static library
 ## needs (asked of rustc once per dependency or toolchain change).
 release:
-	$(CARGO) build --release -p alfaview-auth
+	CARGO="$(CARGO)" scripts/build-lib.sh --release
 	@ln -sfn libalfaview_auth.so $(RELEASE_DIR)/libalfaview_auth.so.$(SOVERSION)
 	@CARGO="$(CARGO)" packaging/native-static-libs.sh --release >/dev/null
 

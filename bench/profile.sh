@@ -25,7 +25,7 @@ command -v valgrind >/dev/null || die "valgrind is missing: apt-get install valg
 
 echo "profile: building the library with symbols into target/profiling" >&2
 CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
-  cargo build -q --release -p alfaview-auth --target-dir target/profiling
+  scripts/build-lib.sh -q --release --target-dir target/profiling
 cargo build -q --release -p alfaview-mock
 soname="$(objdump -p "$PROF/libalfaview_auth.so" | awk '$1 == "SONAME" { print $2 }')"
 if [ -n "$soname" ] && [ ! -e "$PROF/$soname" ]; then ln -sf libalfaview_auth.so "$PROF/$soname"; fi

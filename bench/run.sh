@@ -94,7 +94,8 @@ if [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && [ -f "$LIB" ] && [ -x "$MOCK" ]; then
   echo "bench: BENCH_SKIP_BUILD=1: using the release build as it is"
 else
   echo "bench: building (release)"
-  cargo build -q --release -p alfaview-auth -p alfaview-mock
+  scripts/build-lib.sh -q --release
+  cargo build -q --release -p alfaview-mock
 fi
 mkdir -p "$BIN" bench/results
 CFLAGS=(-O2 -std=c11 -Wall -Wextra -Werror)

@@ -2,7 +2,7 @@
 # `make demo`: compiles the C demo (examples/c/demo.c), starts the bundled mock alfaview
 # server on a free port, runs the demo against it, and stops the server again.
 #
-# Needs the library and the mock built first: cargo build -p alfaview-auth -p alfaview-mock
+# Needs the library and the mock built first: make build
 # (`make demo` does that). Environment: CC (default cc); ALFAVIEW_USERNAME,
 # ALFAVIEW_PASSWORD, ALFAVIEW_COMPANY_ID to sign in as someone other than alice.
 set -euo pipefail
@@ -17,7 +17,7 @@ BUILD="$ROOT/build/examples"
 
 for f in "$LIBDIR/libalfaview_auth.so" "$MOCK"; do
   if [ ! -f "$f" ]; then
-    echo "demo: $f is missing; build it with: cargo build -p alfaview-auth -p alfaview-mock" >&2
+    echo "demo: $f is missing; build it with: make build" >&2
     exit 1
   fi
 done

@@ -12,7 +12,8 @@ ROOT="$PWD"
 
 export SOAK_SECONDS="${SOAK_SECONDS:-120}"
 
-cargo build -q --release -p alfaview-auth -p alfaview-mock
+scripts/build-lib.sh -q --release
+cargo build -q --release -p alfaview-mock
 mkdir -p build/soak
 # $CC unquoted on purpose: it may carry words, e.g. CC="ccache cc".
 # shellcheck disable=SC2086

@@ -11,7 +11,7 @@
 #      suite: it is only green with it).
 # Exits non-zero if anything failed.
 #
-# Needs `cargo build -p alfaview-auth -p alfaview-mock` first (`make test-cpp` does it).
+# Needs `make build` first (`make test-cpp` does it).
 # Environment: CXX (default c++; may carry words, e.g. "ccache g++").
 set -uo pipefail
 
@@ -45,7 +45,7 @@ fi
 # ---- the library and the mock ----------------------------------------------------------
 for f in "$LIBDIR/libalfaview_auth.so" "$LIBDIR/alfaview-mock"; do
   if [ ! -f "$f" ]; then
-    echo "test.sh: $f is missing; build it with: cargo build -p alfaview-auth -p alfaview-mock (or make build)" >&2
+    echo "test.sh: $f is missing; build it with: make build" >&2
     exit 1
   fi
 done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a binary wheel of the Python binding with the native library inside
-# (`make wheel` runs it after `cargo build --release -p alfaview-auth`):
+# (`make wheel` runs it after `scripts/build-lib.sh --release`):
 #
 #   bindings/python/build-wheel.sh [LIBRARY]
 #
@@ -45,7 +45,7 @@ EOF
 )"
 
 lib="${1:-${ALFAVIEW_WHEEL_LIBRARY:-$ROOT/target/release/$name}}"
-[ -f "$lib" ] || die "$lib is missing; build it with: cargo build --release -p alfaview-auth (or: make wheel)"
+[ -f "$lib" ] || die "$lib is missing; build it with: make release (or: make wheel)"
 lib="$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")"
 
 # ---- a virtualenv with pip to build with ---------------------------------------------

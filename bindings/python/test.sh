@@ -29,7 +29,7 @@ MOCK="$ROOT/target/debug/alfaview-mock"
 
 for f in "$LIB" "$MOCK"; do
   if [ ! -f "$f" ]; then
-    echo "test.sh: $f is missing; build it with: cargo build -p alfaview-auth -p alfaview-mock" >&2
+    echo "test.sh: $f is missing; build it with: make build" >&2
     exit 1
   fi
 done

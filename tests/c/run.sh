@@ -5,7 +5,7 @@
 # under valgrind,
 # and ends with "C tests: N passed, M failed" (N, M: individual checks).
 #
-# Needs `cargo build -p alfaview-auth -p alfaview-mock` first (`make test-c` does it).
+# Needs `make build` first (`make test-c` does it).
 # Environment: CC (default cc), VALGRIND=0 to skip the valgrind run (it then counts as
 # one failed check: the suite is only green with it).
 set -uo pipefail
@@ -21,7 +21,7 @@ CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -Iinclude)
 
 for f in "$LIBDIR/libalfaview_auth.so" "$MOCK"; do
   if [ ! -x "$f" ] && [ ! -f "$f" ]; then
-    echo "run.sh: $f is missing; build it with: cargo build -p alfaview-auth -p alfaview-mock" >&2
+    echo "run.sh: $f is missing; build it with: make build" >&2
     echo "C tests: 0 passed, 1 failed"
     exit 1
   fi

@@ -3,7 +3,7 @@
 # loopback in front of the (plain-HTTP) mock server, and tests/tls/test_tls.c drives the
 # library's public C API through it (see tests/tls/README.md).
 #
-#   tests/tls/run.sh            (after: cargo build -p alfaview-auth -p alfaview-mock)
+#   tests/tls/run.sh            (after: make build)
 #
 # Everything it makes lives in one temporary directory, removed at the end: a test PKI
 # (made here with the openssl CLI), nginx.conf, the logs, the compiled test. Ports are
@@ -76,7 +76,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 # ---- what it needs ---------------------------------------------------------------------
 for f in "$LIBDIR/libalfaview_auth.so" "$MOCK"; do
-  [ -f "$f" ] || setup_fail "$f is missing; build it with: cargo build -p alfaview-auth -p alfaview-mock"
+  [ -f "$f" ] || setup_fail "$f is missing; build it with: make build"
 done
 
 find_nginx() {

@@ -22,7 +22,7 @@ directory made up in a temporary directory:
 
 With --require-release it also evaluates the real target/ and requires
 target/release/libalfaview_auth.so to be packed as runtimes/linux-x64/native/ (on an
-x86_64 Linux machine, after `cargo build --release -p alfaview-auth`).
+x86_64 Linux machine, after `make release`).
 
 Exits 1 if a check fails.
 """

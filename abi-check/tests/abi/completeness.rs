@@ -443,8 +443,9 @@ pub fn check_exports(abi: &Abi, exports: &[(String, PathBuf)]) -> Vec<String> {
     problems
 }
 
-/// The library's shared object from this build (cargo builds the cdylib along with the
-/// rlib this test links), if it is newer than every source file.
+/// The library's shared object that `make build` built (scripts/build-lib.sh puts it in
+/// target/debug/, next to this test's deps/ directory), if it is newer than every source
+/// file.
 pub fn shared_library(sources: &[PathBuf]) -> Result<PathBuf, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let deps = exe.parent().ok_or("no deps directory")?;
@@ -460,14 +461,20 @@ pub fn shared_library(sources: &[PathBuf]) -> Result<PathBuf, String> {
         .unwrap_or(SystemTime::UNIX_EPOCH);
     let found: Vec<_> = candidates.iter().filter(|p| p.exists()).collect();
     if found.is_empty() {
-        return Err("no libalfaview_auth.so next to this test (not Linux?)".to_string());
+        return Err(
+            "no libalfaview_auth.so next to this test: run make build (make test-abi does)"
+                .to_string(),
+        );
     }
     found
         .into_iter()
         .filter(|p| mtime(p).is_some_and(|t| t >= newest_source))
         .max_by_key(|p| mtime(p))
         .cloned()
-        .ok_or_else(|| "libalfaview_auth.so is older than the source".to_string())
+        .ok_or_else(|| {
+            "libalfaview_auth.so is older than the source: run make build (make test-abi does)"
+                .to_string()
+        })
 }
 
 /// The `av_*` functions `nm -D --defined-only` lists in `lib`.

@@ -122,7 +122,7 @@ def load_library() -> Tuple[ctypes.CDLL, str]:
         "To fix it, do one of:",
         f"  - set {ENV_VAR} to the library's full path, e.g. "
         f"{ENV_VAR}=/path/to/alfaview-auth/target/debug/{name} "
-        "(build it with `cargo build -p alfaview-auth`);",
+        "(build it with `make build`);",
         f"  - install a wheel of this package that bundles {name};",
         f"  - install {name} where the system loader finds it (e.g. /usr/local/lib, "
         "then run ldconfig).",

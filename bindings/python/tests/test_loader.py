@@ -44,7 +44,7 @@ def test_library_not_found_lists_every_place(tmp_path: Path) -> None:
     assert str(bogus) in out  # the override
     assert str(package_dir / library_file_name()) in out  # the bundled copy
     assert "system loader" in out and "find_library" in out
-    assert "ALFAVIEW_AUTH_LIBRARY=" in out and "cargo build" in out  # how to fix it
+    assert "ALFAVIEW_AUTH_LIBRARY=" in out and "make build" in out  # how to fix it
 
 
 def test_a_directory_in_the_override_is_searched() -> None:
