@@ -260,7 +260,8 @@ av_client_builder *av_client_builder_new(void);
 
 /**
  * Sets the API's base URL. It must be `https://`, except that `http://` is allowed to
- * loopback hosts (127.0.0.0/8, ::1, localhost). Anything else is
+ * loopback hosts (127.0.0.0/8, ::1, localhost), and its host name must be ASCII (an
+ * internationalized name in its `xn--` form). Anything else is
  * `AV_ERR_INVALID_ARGUMENT` and leaves the builder unchanged.
  */
 av_status av_client_builder_set_base_url(av_client_builder *b, const char *url);
