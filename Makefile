@@ -85,10 +85,11 @@ wheel: deps
 test-wheel: build wheel
 	tests/wheel/run.sh
 
-## cargo fmt and clippy, warnings as errors.
+## cargo fmt, clippy and the Rust API's documentation, warnings as errors.
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps -p alfaview-auth
 
 demo: build
 	examples/demo.sh

@@ -13,6 +13,7 @@ use rustls::pki_types::CertificateDer;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use zeroize::Zeroize;
 
 /// The production API.
 pub const DEFAULT_BASE_URL: &str = "https://apis.alfaview.com/json/v1/";
@@ -322,7 +323,7 @@ impl Client {
     /// Calls `service_method` (e.g. `roomService/create`) with `access_token`: adds
     /// `accessInfo` to `json_body` (a JSON object; `None` for `{}`) and returns the reply's
     /// JSON text. Errors in either of the server's shapes become an [`Error`];
-    /// `TOKEN_OUTDATED` is [`ErrorKind::TokenExpired`].
+    /// `TOKEN_OUTDATED` is [`ErrorKind::TokenExpired`](crate::ErrorKind::TokenExpired).
     pub fn call(
         &self,
         access_token: &str,
@@ -341,7 +342,7 @@ impl Client {
         }
         let request_id = new_request_id();
         let body = protocol::call_body(&request_id, access_token, json_body)?;
-        let reply = self.transport.post(
+        let mut reply = self.transport.post(
             service_method,
             body,
             None,
@@ -351,7 +352,9 @@ impl Client {
         // Only the verdict is needed: the caller gets the reply's text.
         protocol::read_reply(Endpoint::Call, reply.status, &reply.body, &request_id)
             .map_err(|e| reply.annotate(e))?;
-        String::from_utf8(reply.body).map_err(|_| {
+        // The reply's bytes become the caller's string; if they cannot, they are wiped.
+        String::from_utf8(std::mem::take(&mut *reply.body)).map_err(|e| {
+            e.into_bytes().zeroize();
             Error::protocol("the reply is not valid UTF-8")
                 .with_http_status(reply.status)
                 .with_request_id(request_id)

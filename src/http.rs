@@ -14,6 +14,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use zeroize::Zeroizing;
 
 /// The longest a connection attempt may take, within the whole-request timeout.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,7 +32,8 @@ pub(crate) struct TransportConfig {
 pub(crate) struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
-    pub body: Vec<u8>,
+    /// Wiped when dropped: it holds the access token (and maybe a refresh token).
+    pub body: Zeroizing<Vec<u8>>,
     /// The local wall clock when the reply's head arrived, Unix seconds.
     pub received_unix: i64,
     /// The lifetime clock when the reply's head arrived.
@@ -224,12 +226,12 @@ impl Transport {
                     return Err(too_large(len, max_reply_bytes).with_http_status(status));
                 }
             }
-            let mut body = Vec::with_capacity(
+            let mut body = Zeroizing::new(Vec::with_capacity(
                 response
                     .content_length()
                     .map_or(4096, |l| l as usize)
                     .min(max_reply_bytes),
-            );
+            ));
             loop {
                 let chunk = response
                     .chunk()
@@ -240,7 +242,7 @@ impl Transport {
                     let seen = (body.len() + chunk.len()) as u64;
                     return Err(too_large(seen, max_reply_bytes).with_http_status(status));
                 }
-                body.extend_from_slice(&chunk);
+                append_wiped(&mut body, &chunk, max_reply_bytes);
             }
             let headers = std::mem::take(response.headers_mut());
             Ok(Reply {
@@ -362,6 +364,20 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// Bytes that are overwritten with zeros when the last reference to them drops.
+/// Appends `chunk` to `body` (at most `max` bytes in all). When `body` is full, it moves
+/// to a larger buffer by hand, so the one left behind is wiped as it drops; a `Vec`
+/// growing by itself would hand the old bytes back to the allocator as they are.
+fn append_wiped(body: &mut Zeroizing<Vec<u8>>, chunk: &[u8], max: usize) {
+    let needed = body.len() + chunk.len();
+    if needed > body.capacity() {
+        let capacity = needed.max(body.capacity().saturating_mul(2).min(max));
+        let mut bigger = Zeroizing::new(Vec::with_capacity(capacity));
+        bigger.extend_from_slice(body);
+        *body = bigger;
+    }
+    body.extend_from_slice(chunk);
+}
+
 fn wiped(bytes: Vec<u8>) -> bytes::Bytes {
     bytes::Bytes::from_owner(zeroize::Zeroizing::new(bytes))
 }
@@ -641,6 +657,29 @@ mod tests {
             assert!(err.message().contains("'url'"), "{err}");
             assert!(err.message().contains(needle), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn reply_buffer_grows_by_moving() {
+        let mut body = Zeroizing::new(Vec::with_capacity(4));
+        append_wiped(&mut body, b"abc", 100);
+        assert_eq!(body.capacity(), 4, "room left: no move");
+        let before = body.as_ptr();
+        append_wiped(&mut body, b"defgh", 100);
+        assert_eq!(&body[..], b"abcdefgh");
+        assert!(body.capacity() >= 8);
+        assert_ne!(
+            body.as_ptr(),
+            before,
+            "a full buffer is replaced, not grown in place"
+        );
+        // Doubling stops at the limit, but never below what the data needs.
+        let mut body = Zeroizing::new(Vec::with_capacity(6));
+        append_wiped(&mut body, b"123456", 10);
+        append_wiped(&mut body, b"7", 10);
+        assert_eq!(body.capacity(), 10);
+        append_wiped(&mut body, b"890ab", 10);
+        assert_eq!(&body[..], b"1234567890ab");
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! never an unwind into C), clears its out-pointers first, checks each argument with the
 //! helpers below (which name the argument in the error), and records failures in the
 //! thread-local last error ([`error`]). Handles are `Box`es (`av_client_builder`,
-//! `av_client`, `av_tokens`) handed out with [`into_handle`] and taken back with
-//! [`free_handle`].
+//! `av_client`, `av_tokens`) handed out with `into_handle` and taken back with
+//! `free_handle`.
 //!
 //! # Safety
 //! The contract for callers of every `unsafe extern "C"` function in this module is the
