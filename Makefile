@@ -78,6 +78,7 @@ test-bindings: build
 ## bindings/python/dist/alfaview_auth-<version>-py3-none-<platform>.whl.
 wheel: deps
 	CARGO="$(CARGO)" scripts/build-lib.sh --release
+	packaging/third-party-licenses.py -o target/release/THIRD-PARTY-LICENSES.txt
 	bindings/python/build-wheel.sh
 
 ## The wheel installed offline into a fresh virtualenv, its example against the mock;
@@ -121,19 +122,22 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 CMAKEDIR ?= $(LIBDIR)/cmake/AlfaviewAuth
+DOCDIR ?= $(PREFIX)/share/doc/alfaview-auth
 LDCONFIG ?= ldconfig
 RELEASE_DIR := target/release
 # The ABI version, the number in the SONAME: one place, build.rs.
 SOVERSION := $(shell sed -n 's/^const SOVERSION: u32 = \([0-9][0-9]*\);.*/\1/p' build.rs)
 INSTALL_ENV = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" \
-	INCLUDEDIR="$(INCLUDEDIR)" PKGCONFIGDIR="$(PKGCONFIGDIR)" CMAKEDIR="$(CMAKEDIR)" \
+	INCLUDEDIR="$(INCLUDEDIR)" PKGCONFIGDIR="$(PKGCONFIGDIR)" CMAKEDIR="$(CMAKEDIR)" DOCDIR="$(DOCDIR)" \
 	RELEASE_DIR="$(RELEASE_DIR)" LDCONFIG="$(LDCONFIG)"
 
 ## The release build that make install installs (target/release: libalfaview_auth.so with
-## its SONAME symlink, libalfaview_auth.a), and the system libraries the static library
-## needs (asked of rustc once per dependency or toolchain change).
+## its SONAME symlink, libalfaview_auth.a, THIRD-PARTY-LICENSES.txt: the licences of what
+## the library links statically), and the system libraries the static library needs
+## (asked of rustc once per dependency or toolchain change).
 release:
 	CARGO="$(CARGO)" scripts/build-lib.sh --release
+	packaging/third-party-licenses.py -o $(RELEASE_DIR)/THIRD-PARTY-LICENSES.txt
 	@ln -sfn libalfaview_auth.so $(RELEASE_DIR)/libalfaview_auth.so.$(SOVERSION)
 	@CARGO="$(CARGO)" packaging/native-static-libs.sh --release >/dev/null
 

@@ -9,10 +9,12 @@
 #   static  LIBDIR/libalfaview_auth.a
 #   dev     INCLUDEDIR/alfaview_auth.h, PKGCONFIGDIR/alfaview_auth.pc,
 #           CMAKEDIR/AlfaviewAuthConfig.cmake and AlfaviewAuthConfigVersion.cmake
+#   with shared or static: DOCDIR/LICENSE-MIT, LICENSE-APACHE and THIRD-PARTY-LICENSES.txt
+#           (the licences of what the library links statically, which make release writes)
 #
 # From the environment (the Makefile passes them): PREFIX (/usr/local), LIBDIR
 # (PREFIX/lib), INCLUDEDIR (PREFIX/include), PKGCONFIGDIR (LIBDIR/pkgconfig), CMAKEDIR
-# (LIBDIR/cmake/AlfaviewAuth), DESTDIR (a staging root put in front of every path
+# (LIBDIR/cmake/AlfaviewAuth), DOCDIR (PREFIX/share/doc/alfaview-auth), DESTDIR (a staging root put in front of every path
 # written, never into the files), RELEASE_DIR (target/release: what `make release` built),
 # LDCONFIG (ldconfig; run after a shared install or uninstall when DESTDIR is empty and we
 # are root; empty to skip).
@@ -45,12 +47,13 @@ LIBDIR="${LIBDIR:-$PREFIX/lib}"
 INCLUDEDIR="${INCLUDEDIR:-$PREFIX/include}"
 PKGCONFIGDIR="${PKGCONFIGDIR:-$LIBDIR/pkgconfig}"
 CMAKEDIR="${CMAKEDIR:-$LIBDIR/cmake/AlfaviewAuth}"
+DOCDIR="${DOCDIR:-$PREFIX/share/doc/alfaview-auth}"
 DESTDIR="${DESTDIR:-}"
 RELEASE_DIR="${RELEASE_DIR:-target/release}"
 LDCONFIG="${LDCONFIG-ldconfig}"
 
 # Paths go into the .pc file (which cannot quote) and the CMake files: absolute, no blanks.
-for var in PREFIX LIBDIR INCLUDEDIR PKGCONFIGDIR CMAKEDIR; do
+for var in PREFIX LIBDIR INCLUDEDIR PKGCONFIGDIR CMAKEDIR DOCDIR; do
   value="${!var}"
   [[ "$value" == /* ]] || die "$var must be an absolute path (it is '$value')"
   [[ "$value" != *[[:space:]]* ]] || die "$var must not contain blanks (it is '$value')"
@@ -87,6 +90,13 @@ if [ "$action" = uninstall ]; then
   files=()
   want shared && files+=("$LIBDIR/libalfaview_auth.so.$VERSION" "$LIBDIR/$SONAME" "$LIBDIR/libalfaview_auth.so")
   want static && files+=("$LIBDIR/libalfaview_auth.a")
+  # The licences stay while either library does.
+  remaining=0
+  want shared || [ ! -e "$DESTDIR$LIBDIR/libalfaview_auth.so.$VERSION" ] || remaining=1
+  want static || [ ! -e "$DESTDIR$LIBDIR/libalfaview_auth.a" ] || remaining=1
+  if [ "$remaining" = 0 ]; then
+    files+=("$DOCDIR/LICENSE-MIT" "$DOCDIR/LICENSE-APACHE" "$DOCDIR/THIRD-PARTY-LICENSES.txt")
+  fi
   want dev && files+=("$INCLUDEDIR/alfaview_auth.h" "$PKGCONFIGDIR/alfaview_auth.pc"
     "$CMAKEDIR/AlfaviewAuthConfig.cmake" "$CMAKEDIR/AlfaviewAuthConfigVersion.cmake")
   for f in "${files[@]}"; do
@@ -96,6 +106,9 @@ if [ "$action" = uninstall ]; then
   done
   if want dev && [ -d "$DESTDIR$CMAKEDIR" ]; then
     if rmdir "$DESTDIR$CMAKEDIR" 2>/dev/null; then say "rmdir $DESTDIR$CMAKEDIR"; fi
+  fi
+  if [ "$remaining" = 0 ] && [ -d "$DESTDIR$DOCDIR" ]; then
+    if rmdir "$DESTDIR$DOCDIR" 2>/dev/null; then say "rmdir $DESTDIR$DOCDIR"; fi
   fi
   if want shared && [ -z "$DESTDIR" ] && [ -n "$LDCONFIG" ] && [ "$(id -u)" = 0 ] &&
     command -v "$LDCONFIG" >/dev/null 2>&1; then
@@ -110,6 +123,10 @@ a="$RELEASE_DIR/libalfaview_auth.a"
 libs_file="$RELEASE_DIR/alfaview_auth.native-static-libs"
 want shared && { [ -f "$so" ] || die "$so is missing: run make release first"; }
 want static && { [ -f "$a" ] || die "$a is missing: run make release first"; }
+licences="$RELEASE_DIR/THIRD-PARTY-LICENSES.txt"
+if want shared || want static; then
+  [ -f "$licences" ] || die "$licences is missing: run make release first"
+fi
 if want shared; then
   # A library built before the SONAME was set (or for another ABI version) must not go
   # in under this name.
@@ -167,6 +184,10 @@ if want shared; then
 fi
 if want static; then
   run install -m 644 "$a" "$DESTDIR$LIBDIR/libalfaview_auth.a"
+fi
+if want shared || want static; then
+  run install -d -m 755 "$DESTDIR$DOCDIR"
+  run install -m 644 LICENSE-MIT LICENSE-APACHE "$licences" "$DESTDIR$DOCDIR/"
 fi
 if want dev; then
   tmp="$(mktemp -d)"

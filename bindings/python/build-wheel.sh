@@ -80,6 +80,10 @@ for f in "$HERE"/alfaview_auth/*.py "$HERE/alfaview_auth/py.typed"; do
 done
 cp "$lib" "$stage/src/alfaview_auth/$name"
 chmod 0755 "$stage/src/alfaview_auth/$name"
+# The licences of what the library links statically (make release / make wheel write it).
+licences="$(dirname "$lib")/THIRD-PARTY-LICENSES.txt"
+[ -f "$licences" ] || die "$licences is missing; write it with: packaging/third-party-licenses.py -o $licences (make wheel does)"
+cp "$licences" "$stage/src/alfaview_auth/THIRD-PARTY-LICENSES.txt"
 
 say "bundling $lib as alfaview_auth/$name"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1

@@ -127,7 +127,7 @@ mkdir -p "$BUILD"
 # The directories passed explicitly, so that none a caller of `make test` set leaks in.
 dirs() { # prefix
   echo "PREFIX=$1" "LIBDIR=$1/lib" "INCLUDEDIR=$1/include" "PKGCONFIGDIR=$1/lib/pkgconfig" \
-    "CMAKEDIR=$1/lib/cmake/AlfaviewAuth"
+    "CMAKEDIR=$1/lib/cmake/AlfaviewAuth" "DOCDIR=$1/share/doc/alfaview-auth"
 }
 # shellcheck disable=SC2046 # dirs prints words without blanks
 make_in() { # DESTDIR goal...
@@ -153,7 +153,10 @@ expected_files() {
     "lib/libalfaview_auth.so" \
     "lib/libalfaview_auth.so.$VERSION" \
     "lib/$SONAME" \
-    "lib/pkgconfig/alfaview_auth.pc"
+    "lib/pkgconfig/alfaview_auth.pc" \
+    "share/doc/alfaview-auth/LICENSE-APACHE" \
+    "share/doc/alfaview-auth/LICENSE-MIT" \
+    "share/doc/alfaview-auth/THIRD-PARTY-LICENSES.txt"
 }
 installed_files() { # root
   (cd "$1" && find . \( -type f -o -type l \) | sed 's|^\./||' | LC_ALL=C sort)
@@ -177,6 +180,23 @@ check "lib/libalfaview_auth.a: mode 644, an ar archive" \
 check "include/alfaview_auth.h: mode 644, the repository's header" \
   bash -c '[ "$(stat -c %a "$1")" = 644 ] && cmp "$1" include/alfaview_auth.h' _ "$STAGE$PREFIX/include/alfaview_auth.h"
 check "the installed library is the release build" cmp "$LIB/libalfaview_auth.so.$VERSION" target/release/libalfaview_auth.so
+# The licences of what the library links: exactly the crates cargo tree lists for it (with
+# the library's own features, for this machine), each with its text.
+DOC="$STAGE$PREFIX/share/doc/alfaview-auth"
+licences_cover_the_graph() {
+  local crates
+  crates="$(cargo tree -q -p alfaview-auth -e normal,no-proc-macro --prefix none --locked |
+    awk '$1 != "alfaview-auth" { print $1 " " substr($2, 2) }' | LC_ALL=C sort -u)"
+  [ "$(wc -l <<<"$crates")" -gt 50 ] || { echo "cargo tree listed only: $crates"; return 1; }
+  diff -u <(echo "$crates") \
+    <(sed -n 's/^- \([A-Za-z0-9_-]*\) \([0-9][^ ]*\): .*/\1 \2/p' "$DOC/THIRD-PARTY-LICENSES.txt" | LC_ALL=C sort -u)
+}
+check "THIRD-PARTY-LICENSES.txt lists exactly the crates the library links (cargo tree)" licences_cover_the_graph
+check "THIRD-PARTY-LICENSES.txt has the texts: ring's BoringSSL/ISC, vendored libdbus's AFL-2.1, the Apache licence" \
+  bash -c 'grep -q "Academic Free License" "$1" && grep -q "BoringSSL" "$1" &&
+    grep -q "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION" "$1"' _ "$DOC/THIRD-PARTY-LICENSES.txt"
+check "our own licences are installed beside it" \
+  bash -c 'cmp "$1/LICENSE-MIT" LICENSE-MIT && cmp "$1/LICENSE-APACHE" LICENSE-APACHE' _ "$DOC"
 check "no file names the staging root" bash -c '! grep -rl -- "$1" "$2"' _ "$STAGE" "$STAGE$PREFIX"
 
 soname_of() { readelf -d "$1" | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p'; }

@@ -106,7 +106,8 @@ z = zipfile.ZipFile(wheel)
 names = z.namelist()
 package = sorted(n for n in names if n.startswith("alfaview_auth/"))
 print("package files:", ", ".join(p.split("/", 1)[1] for p in package))
-want = sorted({f"alfaview_auth/{p.name}" for p in src.glob("*.py")} | {"alfaview_auth/py.typed", f"alfaview_auth/{lib_name}"})
+want = sorted({f"alfaview_auth/{p.name}" for p in src.glob("*.py")}
+              | {"alfaview_auth/py.typed", f"alfaview_auth/{lib_name}", "alfaview_auth/THIRD-PARTY-LICENSES.txt"})
 assert package == want, f"package files differ from the source: extra {sorted(set(package) - set(want))}, missing {sorted(set(want) - set(package))}"
 for p in src.glob("*.py"):
     assert z.read(f"alfaview_auth/{p.name}") == p.read_bytes(), f"{p.name} differs from the source"
@@ -120,6 +121,11 @@ assert mode & 0o444 == 0o444, f"the library's mode in the wheel is {oct(mode)}"
 rows = {line.split(",")[0]: line.split(",")[1] for line in z.read(record).decode().splitlines() if line}
 digest = "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(bundled).digest()).rstrip(b"=").decode()
 assert rows.get(f"alfaview_auth/{lib_name}") == digest, "RECORD does not list the library with its hash"
+third_party = z.read("alfaview_auth/THIRD-PARTY-LICENSES.txt")
+assert third_party == (release_lib.parent / "THIRD-PARTY-LICENSES.txt").read_bytes(), \
+    "the bundled THIRD-PARTY-LICENSES.txt is not the one make wheel wrote next to the library"
+assert b"- ring " in third_party and b"Academic Free License" in third_party, "THIRD-PARTY-LICENSES.txt lacks ring or libdbus"
+print(f"alfaview_auth/THIRD-PARTY-LICENSES.txt: {len(third_party)} bytes, the licences of what the library links")
 licences = [n for n in names if "/licenses/" in n]
 print("licence files:", ", ".join(licences) or "none")
 assert licences, "no licence file in the wheel"
