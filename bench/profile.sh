@@ -44,18 +44,18 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-start_mock() { # name [tls args]; prints the port
+# shellcheck source=scripts/mock.sh
+. scripts/mock.sh
+start_mock() { # name [tls args]; sets BASE_<name> from the port
   local name="$1"
   shift
-  target/release/alfaview-mock --port 0 --port-file "$TMP/$name.port" "$@" >/dev/null 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 100); do [ -s "$TMP/$name.port" ] && break; sleep 0.05; done
-  [ -s "$TMP/$name.port" ] || die "the mock ($name) did not start"
+  mkdir -p "$TMP/mock-$name"
+  mock_start "$TMP/mock-$name" target/release/alfaview-mock "$@" || die "the mock ($name) did not start"
+  PIDS+=("$MOCK_PID")
+  printf -v "BASE_$name" %s "$name://127.0.0.1:$MOCK_PORT/json/v1/"
 }
 start_mock http
 start_mock https --tls-cert "$DATA/cert.pem" --tls-key "$DATA/key.pem"
-BASE_http="http://127.0.0.1:$(cat "$TMP/http.port")/json/v1/"
-BASE_https="https://127.0.0.1:$(cat "$TMP/https.port")/json/v1/"
 BUNDLE="$TMP/bundle.pem"
 cat /etc/ssl/certs/ca-certificates.crt "$DATA/ca.pem" >"$BUNDLE" 2>/dev/null || cp "$DATA/ca.pem" "$BUNDLE"
 mint() {
@@ -92,6 +92,7 @@ export BENCH_SECONDS="${PROFILE_SECONDS:-3}" BENCH_WARMUP=1
   done
   # Cold start over HTTPS: the whole of a fresh process (load, set up, connect, shake
   # hands, one refresh), instructions in all.
+  # shellcheck disable=SC2154 # BASE_https is set by start_mock (printf -v)
   token="$(mint "$BASE_https")"
   for who in lib curl; do
     if [ "$who" = lib ]; then

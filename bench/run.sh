@@ -145,16 +145,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
+# shellcheck source=scripts/mock.sh
+. scripts/mock.sh
 start_mock() { # name [tls args...]; sets MOCK_PID_<name>, PORT_<name>
   local name="$1"
   shift
-  "$MOCK" --port 0 --port-file "$TMP/$name.port" "$@" >/dev/null 2>"$TMP/$name.err" &
-  local pid=$!
-  PIDS+=("$pid")
-  for _ in $(seq 100); do [ -s "$TMP/$name.port" ] && break; sleep 0.05; done
-  [ -s "$TMP/$name.port" ] || die "the mock ($name) did not start: $(cat "$TMP/$name.err")"
-  printf -v "MOCK_PID_$name" %s "$pid"
-  printf -v "PORT_$name" %s "$(tr -d '[:space:]' <"$TMP/$name.port")"
+  mkdir -p "$TMP/mock-$name"
+  mock_start "$TMP/mock-$name" "$MOCK" "$@" || die "the mock ($name) did not start"
+  PIDS+=("$MOCK_PID")
+  printf -v "MOCK_PID_$name" %s "$MOCK_PID"
+  printf -v "PORT_$name" %s "$MOCK_PORT"
 }
 start_mock http
 start_mock https --tls-cert "$DATA/cert.pem" --tls-key "$DATA/key.pem"

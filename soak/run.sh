@@ -39,21 +39,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-target/release/alfaview-mock --host 127.0.0.1 --port 0 --port-file "$tmp/port" \
-  >"$tmp/mock.out" 2>"$tmp/mock.err" &
-mock_pid=$!
-for _ in $(seq 200); do
-  [ -s "$tmp/port" ] && break
-  kill -0 "$mock_pid" 2>/dev/null || break
-  sleep 0.05
-done
-if [ ! -s "$tmp/port" ]; then
-  echo "soak: the mock server did not start:" >&2
-  cat "$tmp/mock.err" >&2
+# shellcheck source=scripts/mock.sh
+. scripts/mock.sh
+if ! mock_start "$tmp" target/release/alfaview-mock --host 127.0.0.1; then
   echo "soak: FAIL (no mock server)"
   exit 1
 fi
-port="$(cat "$tmp/port")"
+mock_pid="$MOCK_PID"
+port="$MOCK_PORT"
 echo "soak: mock on 127.0.0.1:$port (pid $mock_pid), ${SOAK_SECONDS} s, library target/release" >&2
 
 # In the background and waited for, so that INT/TERM stop both processes at once.

@@ -227,15 +227,10 @@ grep -q 'certificate has expired' <<<"$verdict" ||
 echo "tls: test PKI made (expired certificate via $EXPIRED_HOW, $(openssl x509 -in "$PKI/expired.pem" -noout -enddate))"
 
 # ---- the mock server ---------------------------------------------------------------------
-"$MOCK" --port 0 --port-file "$TMP/mock.port" >"$TMP/mock.out" 2>"$TMP/mock.err" &
-MOCK_PID=$!
-for _ in $(seq 1 100); do # at most 10 s
-  [ -s "$TMP/mock.port" ] && break
-  kill -0 "$MOCK_PID" 2>/dev/null || break
-  sleep 0.1
-done
-[ -s "$TMP/mock.port" ] || setup_fail "the mock server did not start: $(cat "$TMP/mock.err")"
-MOCK_PORT="$(tr -d '[:space:]' <"$TMP/mock.port")"
+# shellcheck source=scripts/mock.sh
+. scripts/mock.sh
+mkdir "$TMP/mock"
+mock_start "$TMP/mock" "$MOCK" || setup_fail "the mock server did not start (above)"
 
 # ---- nginx -------------------------------------------------------------------------------
 port_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
