@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the licences of everything compiled into the C library besides our own code.
 
-    packaging/third-party-licenses.py [--target TRIPLE] [-o FILE]
+    packaging/third-party-licenses.py [--target TRIPLE]... [-o FILE]
 
 libalfaview_auth.so and .a link the Rust standard library and every crate the library
 depends on (for the target: the OS credential store differs per platform) statically,
@@ -15,7 +15,8 @@ package for the target, as `cargo tree --locked` resolves them (the versions in 
 SPDX expression and repository from its Cargo.toml, and every licence file at the root of
 its package (LICENSE*, LICENCE*, COPYING*, NOTICE*, UNLICENSE), plus COPYING files of C
 sources vendored under vendor/*/. Identical texts are printed once and referred to.
-A package that ships no licence file is listed with its SPDX expression and repository,
+With several --target options the file covers all of those platforms (for a package that
+carries the library for each, like the .NET one). A package that ships no licence file is listed with its SPDX expression and repository,
 and named on stderr (the file is still written).
 """
 
@@ -43,16 +44,19 @@ def host_triple():
     sys.exit("third-party-licenses: rustc -vV printed no host triple")
 
 
-def linked_packages(meta, target):
+def linked_packages(meta, targets):
     """The packages the library links: its normal dependencies, transitively, for the
     target, with the features the library itself enables. `cargo tree` resolves those
     (`cargo metadata` unifies the features of the whole workspace, which would add the
     mock server's and the CLI's optional dependencies); proc-macros are left out, since
     they run in the compiler."""
+    target_args = [a for t in targets for a in ("--target", t)]
     tree = run("cargo", "tree", "-q", "--locked", "-p", PACKAGE, "-e", "normal,no-proc-macro",
-               "--prefix", "none", "--target", target, "-f", "{p}")
+               "--prefix", "none", *target_args, "-f", "{p}")
     wanted = set()
     for line in tree.splitlines():
+        if not line.strip():
+            continue  # between the trees of several targets
         name, version = line.split()[:2]
         if name != PACKAGE:
             wanted.add((name, version.lstrip("v")))
@@ -81,14 +85,14 @@ def std_licences():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--target", help="target triple (default: this machine's)")
+    ap.add_argument("--target", action="append",
+                    help="target triple, repeatable (default: this machine's)")
     ap.add_argument("-o", "--output", help="file to write (default: standard output)")
     args = ap.parse_args()
-    target = args.target or host_triple()
+    targets = args.target or [host_triple()]
 
-    meta = json.loads(run("cargo", "metadata", "--format-version", "1", "--locked",
-                          "--filter-platform", target))
-    packages = linked_packages(meta, target)
+    meta = json.loads(run("cargo", "metadata", "--format-version", "1", "--locked"))
+    packages = linked_packages(meta, targets)
     version = next(p["version"] for p in meta["packages"] if p["name"] == PACKAGE and p["source"] is None)
 
     texts = {}  # digest -> (number, text)
@@ -118,7 +122,8 @@ def main():
             missing.append(f'{p["name"]} {p["version"]}')
 
     out = []
-    out.append(f"Third-party software in alfaview-auth {version} (libalfaview_auth) for {target}")
+    out.append(f"Third-party software in alfaview-auth {version} (libalfaview_auth) for "
+               + ", ".join(targets))
     out.append("=" * len(out[0]))
     out.append("")
     out.append("The library links the following software statically. Each is listed with its")

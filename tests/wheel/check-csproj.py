@@ -18,7 +18,9 @@ directory made up in a temporary directory:
     only, per-triple builds (target/<triple>/release/) for theirs;
   - ProjectReference users get this machine's library copied next to their output;
   - the pack fails (the Error target's condition holds) when there is no library at all;
-  - the README and the Mono dllmap it packs exist.
+  - the README and the Mono dllmap it packs exist;
+  - THIRD-PARTY-LICENSES.txt next to this machine's library (make release writes it) is
+    packed at the package root, and nothing in its place without it.
 
 With --require-release it also evaluates the real target/ and requires
 target/release/libalfaview_auth.so to be packed as runtimes/linux-x64/native/ (on an
@@ -250,6 +252,14 @@ def main() -> int:
             check("no library: nothing is packed under runtimes/", not natives(empty.packed()), str(natives(empty.packed())))
             check("no library: the pack fails with an error", empty.pack_error())
             check("no library: nothing is copied to the output", not empty.copied(), str(empty.copied()))
+            check("no THIRD-PARTY-LICENSES.txt: none is packed", "THIRD-PARTY-LICENSES.txt" not in empty.packed())
+
+            # The licences of what the library links, written next to it by make release.
+            with_licences = layout("licences", ["release/libalfaview_auth.so", "release/THIRD-PARTY-LICENSES.txt"])
+            ev = evaluate({"CargoTargetDir": with_licences, "AlfaviewHostArch": "X64"})
+            check("target/release/THIRD-PARTY-LICENSES.txt is packed at the package root",
+                  ev.packed().get("THIRD-PARTY-LICENSES.txt") == Path(with_licences) / "release/THIRD-PARTY-LICENSES.txt",
+                  str(ev.packed().get("THIRD-PARTY-LICENSES.txt")))
 
             # Every triple built: five RIDs, each from its own directory.
             every = evaluate({"CargoTargetDir": layout("every", [f"{t}/release/{n}" for t, n in RIDS.values()])})
@@ -302,6 +312,11 @@ def main() -> int:
                       f"{lib} exists: {lib.is_file()}; packed: {sorted(got)}")
                 check("after a release build: ProjectReference copies libalfaview_auth.so",
                       "libalfaview_auth.so" in real.copied(), str(real.copied()))
+                licences = ROOT / "target" / "release" / "THIRD-PARTY-LICENSES.txt"
+                check("after a release build: target/release/THIRD-PARTY-LICENSES.txt is packed at the root",
+                      licences.is_file() and real.packed().get("THIRD-PARTY-LICENSES.txt") is not None
+                      and real.packed()["THIRD-PARTY-LICENSES.txt"].resolve() == licences.resolve(),
+                      f"{licences} exists: {licences.is_file()}")
             else:
                 check(f"after a release build: something is packed for {host_rids}", bool(got), str(got))
 
