@@ -198,6 +198,25 @@ static inline long bench_status_kib(const char *field) {
     return value;
 }
 
+/* The memory row: one call of `fn` (connect, warm up), then BENCH_RSS_REFRESHES (100000)
+ * more, with VmRSS and VmHWM read before and after; prints an "RSS" line. Returns 0, or 1
+ * if a call failed. */
+static inline int bench_rss(const char *label, bench_fn fn, void *ctx) {
+    long n = (long)bench_env_double("BENCH_RSS_REFRESHES", 100000);
+    if (fn(ctx) != 0) return 1;
+    long rss0 = bench_status_kib("VmRSS"), hwm0 = bench_status_kib("VmHWM");
+    uint64_t t0 = bench_now_ns();
+    for (long i = 0; i < n; i++) {
+        if (fn(ctx) != 0) return 1;
+    }
+    double s = (double)(bench_now_ns() - t0) / 1e9;
+    long rss1 = bench_status_kib("VmRSS"), hwm1 = bench_status_kib("VmHWM");
+    printf("RSS %s refreshes=%ld seconds=%.1f rss_before_kib=%ld rss_after_kib=%ld "
+           "hwm_before_kib=%ld hwm_after_kib=%ld\n",
+           label, n, s, rss0, rss1, hwm0, hwm1);
+    return 0;
+}
+
 /* A requestId the way hand-written code would make one: 36 characters like a UUID,
  * different for every request (a counter, not random: cheap, and unique per run). */
 static inline void bench_request_id(char out[37], uint64_t counter) {

@@ -40,17 +40,7 @@ int main(int argc, char **argv) {
         } else if (strcmp(mode, "cold") == 0) {
             rc = curl_refresh(&p);
         } else if (strcmp(mode, "rss") == 0) {
-            long n = (long)bench_env_double("BENCH_RSS_REFRESHES", 100000);
-            if (curl_refresh(&p)) return 1;
-            long rss0 = bench_status_kib("VmRSS"), hwm0 = bench_status_kib("VmHWM");
-            uint64_t t0 = bench_now_ns();
-            for (long i = 0; i < n && !rc; i++) rc = curl_refresh(&p);
-            double s = (double)(bench_now_ns() - t0) / 1e9;
-            long rss1 = bench_status_kib("VmRSS"), hwm1 = bench_status_kib("VmHWM");
-            if (!rc)
-                printf("RSS %s refreshes=%ld seconds=%.1f rss_before_kib=%ld rss_after_kib=%ld "
-                       "hwm_before_kib=%ld hwm_after_kib=%ld\n",
-                       label, n, s, rss0, rss1, hwm0, hwm1);
+            rc = bench_rss(label, curl_refresh, &p);
         } else {
             fprintf(stderr, "refresh_curl: unknown mode %s\n", mode);
             return 2;

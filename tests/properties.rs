@@ -291,6 +291,27 @@ fn status_forms(name: &'static str, number: i64) -> impl Strategy<Value = Value>
 }
 
 /// A known status other than OK, in any of its forms, with its name.
+/// `err` is what a reply of HTTP `status` reporting the status `name` for `request_id`
+/// (empty: none, so the id the request was sent with) must give.
+fn reports_status(
+    err: &alfaview_auth::Error,
+    name: &str,
+    status: u16,
+    request_id: &str,
+    bytes: &str,
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(err.kind(), documented_kind(name), "{}", bytes);
+    prop_assert_eq!(err.api_status(), Some(name));
+    prop_assert_eq!(err.http_status(), status);
+    let expected_id = if request_id.is_empty() {
+        SENT_ID
+    } else {
+        request_id
+    };
+    prop_assert_eq!(err.request_id(), Some(expected_id));
+    Ok(())
+}
+
 fn failing_status() -> impl Strategy<Value = (&'static str, Value)> {
     let failing: Vec<(&'static str, i64)> = STATUS_CODES
         .iter()
@@ -666,11 +687,7 @@ proptest! {
         );
         let bytes = Value::Object(body).to_string();
         let err = read_reply(endpoint, status, bytes.as_bytes(), SENT_ID).unwrap_err();
-        prop_assert_eq!(err.kind(), documented_kind(name), "{}", bytes);
-        prop_assert_eq!(err.api_status(), Some(name));
-        prop_assert_eq!(err.http_status(), status);
-        let expected_id = if request_id.is_empty() { SENT_ID } else { request_id.as_str() };
-        prop_assert_eq!(err.request_id(), Some(expected_id));
+        reports_status(&err, name, status, &request_id, &bytes)?;
     }
 
     #[test]
@@ -694,11 +711,7 @@ proptest! {
         });
         let bytes = body.to_string();
         let err = read_reply(endpoint, status, bytes.as_bytes(), SENT_ID).unwrap_err();
-        prop_assert_eq!(err.kind(), documented_kind(name), "{}", bytes);
-        prop_assert_eq!(err.api_status(), Some(name));
-        prop_assert_eq!(err.http_status(), status);
-        let expected_id = if request_id.is_empty() { SENT_ID } else { request_id.as_str() };
-        prop_assert_eq!(err.request_id(), Some(expected_id));
+        reports_status(&err, name, status, &request_id, &bytes)?;
     }
 
     #[test]
