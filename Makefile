@@ -76,9 +76,7 @@ test-bindings: build
 
 ## A binary wheel of the Python binding with the release library inside:
 ## bindings/python/dist/alfaview_auth-<version>-py3-none-<platform>.whl.
-wheel: deps
-	CARGO="$(CARGO)" scripts/build-lib.sh --release
-	packaging/third-party-licenses.py -o target/release/THIRD-PARTY-LICENSES.txt
+wheel: deps release
 	bindings/python/build-wheel.sh
 
 ## The wheel installed offline into a fresh virtualenv, its example against the mock;

@@ -91,7 +91,9 @@ def main():
     args = ap.parse_args()
     targets = args.target or [host_triple()]
 
-    meta = json.loads(run("cargo", "metadata", "--format-version", "1", "--locked"))
+    # Only the targets' packages: others need not be downloaded.
+    platforms = [a for t in targets for a in ("--filter-platform", t)]
+    meta = json.loads(run("cargo", "metadata", "--format-version", "1", "--locked", *platforms))
     packages = linked_packages(meta, targets)
     version = next(p["version"] for p in meta["packages"] if p["name"] == PACKAGE and p["source"] is None)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a binary wheel of the Python binding with the native library inside
-# (`make wheel` runs it after `scripts/build-lib.sh --release`):
+# (`make wheel` runs it after `make release`):
 #
 #   bindings/python/build-wheel.sh [LIBRARY]
 #
